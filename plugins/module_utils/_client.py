@@ -1,0 +1,407 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, grafana_ops.auth contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one HTTP client every module uses.
+
+One ``requests`` session per module run (keep-alive), the base URL joined with any
+sub-path, the ``Authorization`` header built here and nowhere else, ``X-Grafana-Org-Id`` per
+request, TLS options, timeouts, and retries: idempotent requests are retried on connection
+errors, 429 and 5xx with a capped backoff that honours ``Retry-After``; a POST is only retried
+on 429 (Grafana did not process it), never blindly.  Unexpected statuses raise
+:class:`GrafanaAPIError` carrying Grafana's ``message``/``messageId``, never a credential.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import ipaddress
+import json
+import re
+import time
+import traceback
+from email.utils import parsedate_to_datetime
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+from urllib.parse import urlsplit, urlunsplit
+
+from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
+    GrafanaAPIError,
+    GrafanaConnectionError,
+    GrafanaInputError,
+)
+from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import redact
+
+REQUESTS_IMPORT_ERROR: Optional[str]
+try:
+    import requests
+    from requests import exceptions as rexc
+except ImportError:  # pragma: no cover - exercised through missing_required_lib
+    requests = None
+    rexc = None
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+else:
+    REQUESTS_IMPORT_ERROR = None
+
+USER_AGENT = "grafana_ops.auth/0.1.0"
+IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"))
+SNIPPET_LEN = 300
+_DEFAULT = object()
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+class Response:
+    """A decoded HTTP response: status, headers, parsed JSON body (or ``None``) and text."""
+
+    def __init__(self, method: str, path: str, url: str, status: int,
+                 headers: Mapping[str, str], text: str, elapsed_ms: float) -> None:
+        self.method = method
+        self.path = path
+        self.url = url
+        self.status = status
+        self.headers = headers
+        self.text = text
+        self.elapsed_ms = elapsed_ms
+        self.body = _parse_json(text, headers.get("Content-Type", ""))
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "")
+
+    @property
+    def message(self) -> Optional[str]:
+        """Grafana's ``message`` field, when the body is a JSON object that has one."""
+        return self.body.get("message") if isinstance(self.body, dict) else None
+
+    @property
+    def message_id(self) -> Optional[str]:
+        return self.body.get("messageId") if isinstance(self.body, dict) else None
+
+    def describe_body(self) -> str:
+        """A short, human description of the body for error messages."""
+        if isinstance(self.body, dict) and self.message:
+            mid = f" ({self.message_id})" if self.message_id else ""
+            return f"{self.message}{mid}"
+        if "html" in self.content_type.lower() or self.text.lstrip()[:1] == "<":
+            return f"an HTML page ({html_summary(self.text)!r}), not Grafana's JSON API"
+        text = " ".join(self.text.split())
+        return repr(text[:SNIPPET_LEN]) if text else "an empty body"
+
+
+class GrafanaClient:
+    """HTTP client for one Grafana base URL (which may include a sub-path)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: Optional[str] = None,
+        username: Optional[str] = None,
+        password: Optional[str] = None,
+        org_id: Optional[int] = None,
+        validate_certs: bool = True,
+        ca_path: Optional[str] = None,
+        client_cert: Optional[str] = None,
+        client_key: Optional[str] = None,
+        timeout: float = 30,
+        retries: int = 3,
+        max_retry_wait: float = 30.0,
+        backoff_base: float = 0.5,
+        session: Any = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if requests is None:
+            raise GrafanaInputError("the Python library 'requests' is required")
+        self.base_url = normalise_url(url)
+        self.token = clean_token(token) if token is not None else None
+        self.username = username
+        self.password = password
+        self.org_id = org_id
+        self.timeout = timeout
+        self.retries = max(0, retries)
+        self.max_retry_wait = max_retry_wait
+        self.backoff_base = backoff_base
+        self.warnings: List[str] = []
+        self.request_count = 0
+        self._sleep = sleep
+        self._server_date: Optional[Tuple[_dt.datetime, float]] = None
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        self.session.verify = ca_path if (ca_path and validate_certs) else bool(validate_certs)
+        if client_cert:
+            self.session.cert = (client_cert, client_key) if client_key else client_cert
+        self._warn_plain_http()
+
+    # ----------------------------------------------------------------- public API
+    def get(self, path: str, **kwargs: Any) -> Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, body: Any = None, **kwargs: Any) -> Response:
+        return self.request("POST", path, body=body, **kwargs)
+
+    def patch(self, path: str, body: Any = None, **kwargs: Any) -> Response:
+        return self.request("PATCH", path, body=body, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Response:
+        return self.request("DELETE", path, **kwargs)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        params: Optional[Mapping[str, Any]] = None,
+        expected: Optional[Iterable[int]] = (200,),
+        headers: Optional[Mapping[str, str]] = None,
+        auth: bool = True,
+        org_id: Any = _DEFAULT,
+        retry: Optional[bool] = None,
+    ) -> Response:
+        """Send one logical request (with retries) and return its :class:`Response`.
+
+        ``expected=None`` returns any status; otherwise a status outside ``expected``
+        raises :class:`GrafanaAPIError`.  ``auth=False`` sends no credential (the caller
+        may pass a raw ``Authorization`` in ``headers``).
+        """
+        method = method.upper()
+        idempotent = method in IDEMPOTENT_METHODS if retry is None else retry
+        send_headers = self._headers(headers, auth, self.org_id if org_id is _DEFAULT else org_id)
+        attempt = 0
+        while True:
+            try:
+                response = self._send(method, path, body, params, send_headers)
+            except GrafanaConnectionError as err:
+                if not idempotent or err.kind == "tls" or attempt >= self.retries:
+                    raise
+                self._sleep(self._backoff(attempt))
+                attempt += 1
+                continue
+            wait = self._retry_wait(response, idempotent, attempt)
+            if wait is None:
+                break
+            self._sleep(wait)
+            attempt += 1
+        if expected is not None and response.status not in tuple(expected):
+            raise self.error_for(response, attempts=attempt + 1)
+        return response
+
+    def now(self) -> _dt.datetime:
+        """The Grafana server's clock (from its last ``Date`` header), timezone-aware UTC.
+
+        Rotation decisions use this so that a skewed client clock cannot rotate early or
+        late.  Before any response was seen it falls back to the local clock.
+        """
+        if self._server_date is None:
+            return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+        server, seen_at = self._server_date
+        return server + _dt.timedelta(seconds=int(time.monotonic() - seen_at))
+
+    def error_for(self, response: Response, attempts: int = 1) -> GrafanaAPIError:
+        """Build the error for an unexpected response (never includes a credential)."""
+        tried = f" after {attempts} attempts" if attempts > 1 else ""
+        msg = (f"{response.method} {response.path} failed with HTTP {response.status}{tried}: "
+               f"{self.scrub(response.describe_body())}.")
+        return GrafanaAPIError(
+            msg, method=response.method, path=response.path, status=response.status,
+            message=response.message, message_id=response.message_id,
+            hint=status_hint(response),
+        )
+
+    def scrub(self, text: str) -> str:
+        """Replace any credential this client holds with its redacted form."""
+        for secret in (self.token, self.password):
+            if secret and len(secret) >= 4 and secret in text:
+                text = text.replace(secret, redact(secret))
+        return text
+
+    # ---------------------------------------------------------------- internals
+    def _headers(self, extra: Optional[Mapping[str, str]], auth: bool, org_id: Any) -> Dict[str, str]:
+        headers = {"Accept": "application/json"}
+        if auth and self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        elif auth and self.username is not None:
+            pair = f"{self.username}:{self.password or ''}".encode("utf-8")
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+        if org_id not in (None, ""):
+            headers["X-Grafana-Org-Id"] = str(org_id)
+        headers.update(extra or {})
+        return headers
+
+    def _send(self, method: str, path: str, body: Any, params: Any, headers: Dict[str, str]) -> Response:
+        url = self.base_url + path
+        kwargs: Dict[str, Any] = {"headers": headers, "params": params, "timeout": self.timeout,
+                                  "allow_redirects": False}
+        if body is not None:
+            kwargs["json"] = body
+        started = time.monotonic()
+        self.request_count += 1
+        try:
+            raw = self.session.request(method, url, **kwargs)
+        except Exception as exc:  # requests raises many types; translate them all here
+            raise self._connection_error(method, path, exc, url) from None
+        elapsed = (time.monotonic() - started) * 1000.0
+        self._remember_date(raw.headers.get("Date"))
+        return Response(method, path, url, raw.status_code, raw.headers, raw.text, elapsed)
+
+    def _retry_wait(self, response: Response, idempotent: bool, attempt: int) -> Optional[float]:
+        """Seconds to wait before retrying ``response``, or ``None`` to stop retrying."""
+        retryable = response.status == 429 or (idempotent and response.status >= 500)
+        if not retryable or attempt >= self.retries:
+            return None
+        asked = retry_after_seconds(response.headers.get("Retry-After"), self.now())
+        if asked is not None and asked > self.max_retry_wait:
+            return None
+        return asked if asked is not None else self._backoff(attempt)
+
+    def _backoff(self, attempt: int) -> float:
+        return min(self.max_retry_wait, self.backoff_base * (2 ** attempt))
+
+    def _remember_date(self, value: Optional[str]) -> None:
+        if not value:
+            return
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=_dt.timezone.utc)
+        self._server_date = (parsed.astimezone(_dt.timezone.utc), time.monotonic())
+
+    def _connection_error(self, method: str, path: str, exc: Exception, url: str) -> GrafanaConnectionError:
+        where = f"{method} {safe_url(url)}"
+        if rexc is not None and isinstance(exc, rexc.SSLError):
+            return GrafanaConnectionError(
+                f"{where}: TLS handshake failed ({_reason(exc)}).", kind="tls", method=method, path=path,
+                hint="Set ca_path to the CA bundle that signed Grafana's certificate (or fix the "
+                     "certificate); validate_certs=false disables verification and is not recommended.")
+        if rexc is not None and isinstance(exc, rexc.Timeout):
+            return GrafanaConnectionError(
+                f"{where}: no response within {self.timeout:g} s (timeout).", kind="timeout",
+                method=method, path=path,
+                hint="Check that Grafana (or the proxy in front of it) is up and reachable; raise "
+                     "timeout if it is only slow.")
+        return GrafanaConnectionError(
+            f"{where}: could not get a response ({_reason(exc)}).", kind="connection",
+            method=method, path=path,
+            hint="Check url (scheme, host, port, sub-path) and that Grafana is running and reachable "
+                 "from the host that runs this task.")
+
+    def _warn_plain_http(self) -> None:
+        parts = urlsplit(self.base_url)
+        if parts.scheme == "http" and (self.token or self.password) and not is_loopback(parts.hostname):
+            self.warnings.append(
+                f"Credentials are sent over plain HTTP to {parts.hostname}; anyone on the path can "
+                "read them. Use an https:// url.")
+
+
+# -------------------------------------------------------------------- helpers
+def normalise_url(url: str) -> str:
+    """Validate ``url`` and return it without a trailing slash (sub-path kept)."""
+    text = (url or "").strip()
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise GrafanaInputError(
+            f"url {safe_url(text)!r} is not an absolute http(s) URL. Give the scheme and host, "
+            "for example http://localhost:3000 or https://grafana.example.com/grafana.")
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+def clean_token(token: str) -> str:
+    """Strip surrounding whitespace (a classic copy/paste and file-read cause of 401s).
+
+    Whitespace inside a token, or a pasted ``Bearer `` prefix, can never work: say so.
+    """
+    stripped = token.strip()
+    if stripped.lower().startswith("bearer "):
+        raise GrafanaInputError(
+            "token starts with 'Bearer ': pass the bare key (glsa_...); the module builds the "
+            "Authorization header itself.")
+    if not stripped or any(ch.isspace() for ch in stripped):
+        raise GrafanaInputError(
+            f"token {redact(stripped)} is empty or contains whitespace inside it; a Grafana token "
+            "is one word (glsa_...). Check how it is read from its file or variable.")
+    return stripped
+
+
+def safe_url(url: str) -> str:
+    """``url`` without any ``user:password@`` part and without query string."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def is_loopback(host: Optional[str]) -> bool:
+    if not host:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def retry_after_seconds(value: Optional[str], now: _dt.datetime) -> Optional[float]:
+    """Parse ``Retry-After`` (delta seconds or HTTP date); ``None`` when absent or invalid."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=_dt.timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+def status_hint(response: Response) -> Optional[str]:
+    """What to do about a failed response, keyed on status first, then messageId."""
+    status = response.status
+    if "html" in response.content_type.lower() or response.text.lstrip()[:1] == "<":
+        return ("Something other than Grafana answered (a proxy, load balancer or web server "
+                "error page): check url, the proxy's upstream and whether Grafana is running.")
+    if status == 401:
+        return ("Grafana rejected the credential. Run grafana_ops.auth.diagnose with the same "
+                "url and credential to find out why.")
+    if status == 403:
+        return ("The credential is valid but its role lacks the permission named above; managing "
+                "service accounts needs an org Admin (or a server admin) identity.")
+    if status >= 500:
+        return "Grafana reported an internal error; its server log has the details."
+    return None
+
+
+def html_summary(text: str) -> str:
+    """The ``<title>`` of an HTML page, or its text without tags, shortened."""
+    match = _TITLE.search(text)
+    found = match.group(1) if match else _TAGS.sub(" ", text)
+    return " ".join(found.split())[:120]
+
+
+def _parse_json(text: str, content_type: str) -> Any:
+    if not text or ("json" not in content_type.lower() and text.lstrip()[:1] not in ("{", "[")):
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _reason(exc: Exception) -> str:
+    """The innermost readable reason of a ``requests``/``urllib3`` exception."""
+    text = str(exc)
+    match = _ERRNO.search(text)
+    if match:
+        return match.group(1).strip()
+    for marker in ("RemoteDisconnected", "Connection aborted", "certificate verify failed",
+                   "CERTIFICATE_VERIFY_FAILED", "hostname mismatch", "WRONG_VERSION_NUMBER"):
+        if marker in text:
+            return {"RemoteDisconnected": "the server closed the connection without a response",
+                    "Connection aborted": "the connection was closed without a response",
+                    "CERTIFICATE_VERIFY_FAILED": "certificate verify failed"}.get(marker, marker)
+    return type(exc).__name__
