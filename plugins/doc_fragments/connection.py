@@ -19,7 +19,7 @@ options:
     required: true
   token:
     description:
-      - A service-account token (V(glsa_...)) sent as C(Authorization: Bearer <token>).
+      - "A service-account token (V(glsa_...)) sent as C(Authorization: Bearer <token>)."
       - Surrounding whitespace, such as the newline of a token read from a file, is removed;
         whitespace inside the token is an error.
       - Takes precedence over O(url_username)/O(url_password).
