@@ -1,0 +1,791 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, grafana_ops.auth contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Why does Grafana answer 401?  Pure rules: observations in, causes and a verdict out.
+
+Nothing here sends a request.  :func:`lint_token`, :func:`lint_header` and
+:func:`describe_credential` look at the credential offline; :func:`classify` reads the
+observations the probes recorded (one dict per request, see ``_probe.py``) and returns the
+causes, the verdict, the direct-versus-proxy parity table and who Grafana says the credential
+is.  Rules key on the HTTP status first, then Grafana's ``messageId``, then its ``message``:
+the bodies changed between 9.x, 10.x/11.x and 12.x, the statuses did not.
+
+The verdict is the category of the most fundamental cause, in the order a request travels:
+``connectivity`` (nothing answers, TLS) before ``proxy`` (the proxy changes the request)
+before ``authentication`` (Grafana rejects the credential, 401) before ``authorization``
+(Grafana knows who it is but refuses this endpoint: 403, 404/410).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import (
+    is_glsa,
+    legacy_key_name,
+    redact,
+)
+
+PROBES = ("health", "endpoint", "user", "org")
+VERDICT_ORDER = ("connectivity", "proxy", "authentication", "authorization")
+CAUSE_VERDICT = {
+    "grafana_unreachable": "connectivity",
+    "tls_error": "connectivity",
+    "proxy_unreachable": "proxy",
+    "proxy_basic_auth_intercepts": "proxy",
+    "proxy_strips_authorization": "proxy",
+    "proxy_path_mismatch": "proxy",
+    "missing_credentials": "authentication",
+    "malformed_header": "authentication",
+    "token_whitespace": "authentication",
+    "token_malformed": "authentication",
+    "legacy_api_key": "authentication",
+    "token_expired": "authentication",
+    "token_revoked": "authentication",
+    "service_account_disabled": "authentication",
+    "service_account_deleted": "authentication",
+    "token_deleted": "authentication",
+    "token_invalid": "authentication",
+    "org_mismatch": "authentication",
+    "basic_auth_disabled": "authentication",
+    "basic_credentials_invalid": "authentication",
+    "insufficient_role": "authorization",
+    "endpoint_requires_user": "authorization",
+    "endpoint_removed": "authorization",
+}
+CAUSE_ORDER = tuple(CAUSE_VERDICT)
+USERS_ONLY = "endpoint only available for users"
+_PERMISSIONS = re.compile(r"Permissions needed:\s*(.+?)\s*$", re.S)
+_WHITESPACE_NAMES = {"\n": "a newline", "\r": "a carriage return", "\t": "a tab", " ": "a space",
+                     "\ufeff": "a byte-order mark", "\xa0": "a non-breaking space"}
+
+
+# ----------------------------------------------------------------------------- offline lint
+def _finding(code: str, message: str) -> Dict[str, str]:
+    return {"code": code, "message": message}
+
+
+def _is_space(char: str) -> bool:
+    return char.isspace() or char == "\ufeff"
+
+
+def _whitespace_finding(raw: str, source: str) -> Optional[Dict[str, str]]:
+    """``token_whitespace`` when ``raw`` has whitespace (or a BOM) around or inside it."""
+    stripped = raw.strip().lstrip("\ufeff").strip()
+    where = []
+    if raw[:1] and _is_space(raw[0]):
+        where.append(f"starts with {_WHITESPACE_NAMES.get(raw[0], 'whitespace')}")
+    if raw[-1:] and _is_space(raw[-1]):
+        where.append(f"ends with {_WHITESPACE_NAMES.get(raw[-1], 'whitespace')}")
+    if any(_is_space(ch) for ch in stripped):
+        where.append("has whitespace inside it")
+    if not where:
+        return None
+    return _finding("token_whitespace", (
+        f"The {source} {' and '.join(where)}; a tool that sends it as read gets 401. "
+        "Write token files without a trailing newline (printf '%s', not echo) and strip values read "
+        "from files or variables."))
+
+
+def token_format(token: str) -> str:
+    """``glsa`` (checksum validates), ``glsa_bad`` (glsa_ prefix, bad form), ``legacy`` or ``other``."""
+    if is_glsa(token):
+        return "glsa"
+    if token.startswith("gl"):
+        return "glsa_bad"
+    if legacy_key_name(token) is not None:
+        return "legacy"
+    return "other"
+
+
+def lint_token(raw: str, source: str = "token") -> List[Dict[str, str]]:
+    """Offline findings for a bare token value exactly as it was read."""
+    findings = []
+    spaced = _whitespace_finding(raw, source)
+    if spaced:
+        findings.append(spaced)
+    token = raw.strip().lstrip("\ufeff").strip()
+    if token.startswith(("Bearer ", "bearer ")):
+        findings.append(_finding("malformed_header", (
+            f"The {source} starts with '{token[:7]}': give the bare key; the header is "
+            "'Authorization: Bearer <key>'.")))
+        token = token[7:].strip()
+    findings.extend(_format_findings(token, source))
+    return findings
+
+
+def _format_findings(token: str, source: str) -> List[Dict[str, str]]:
+    kind = token_format(token)
+    if kind == "glsa_bad":
+        return [_finding("token_malformed", (
+            f"The {source} {redact(token)} starts like a service-account token but is not one: a "
+            "glsa_ token is 'glsa_' + 32 letters/digits + '_' + an 8-digit hex checksum, and this "
+            "one's form or checksum does not validate (truncated or mistyped)."))]
+    if kind == "legacy":
+        return [_finding("legacy_api_key", (
+            f"The {source} is a legacy API key (named {legacy_key_name(token)!r}), not a "
+            "service-account token. Grafana 12 no longer accepts them; 11.3+ cannot create them."))]
+    if kind == "other" and token:
+        return [_finding("token_malformed", (
+            f"The {source} {redact(token)} is neither a service-account token (glsa_...) nor a "
+            "legacy API key; Grafana will reject it as an invalid API key."))]
+    return []
+
+
+def lint_header(raw: str) -> List[Dict[str, str]]:
+    """Offline findings for a raw ``Authorization`` header value, as the user's tool sends it."""
+    value = raw.strip("\r\n")
+    findings = []
+    if value != raw or "\n" in value or "\r" in value:
+        findings.append(_finding("token_whitespace", (
+            "The authorization_header contains a line break; HTTP clients refuse to send it or "
+            "cut the header there. Strip the value you read from a file.")))
+        value = value.replace("\r", "").replace("\n", "")
+    if value.lower().startswith("authorization:"):
+        findings.append(_finding("malformed_header", (
+            "The authorization_header value starts with 'Authorization:': give only the value, "
+            "for example 'Bearer glsa_...'.")))
+        value = value.split(":", 1)[1].strip()
+    scheme, _, rest = value.partition(" ")
+    if scheme == "Basic":
+        return findings + _lint_basic_header(rest)
+    if scheme.lower() == "bearer" and scheme != "Bearer":
+        findings.append(_finding("malformed_header", (
+            f"The scheme is written '{scheme}'; Grafana only recognises 'Bearer' with a capital B "
+            "and ignores the header otherwise (401 Unauthorized).")))
+    elif scheme != "Bearer":
+        findings.append(_finding("malformed_header", (
+            "The header has no 'Bearer ' scheme; Grafana ignores it and answers 401 "
+            "Unauthorized. Send 'Authorization: Bearer <token>'.")))
+        return findings + _format_findings(value.strip(), "token in the header")
+    if rest[:1].isspace():
+        findings.append(_finding("malformed_header", (
+            "There is more than one space after 'Bearer'; Grafana takes everything after "
+            "'Bearer ' as the token, so the extra space makes it invalid. Use exactly one space.")))
+    return findings + _format_findings(rest.strip(), "token in the header")
+
+
+def _lint_basic_header(rest: str) -> List[Dict[str, str]]:
+    try:
+        decoded = base64.b64decode(rest.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        decoded = ""
+    if ":" not in decoded:
+        return [_finding("malformed_header", (
+            "The 'Basic' header does not carry base64 of 'user:password'; Grafana cannot decode it."))]
+    return []
+
+
+def header_token(raw: str) -> Optional[str]:
+    """The token a raw header carries (after ``Bearer``, or the Basic ``api_key`` password)."""
+    value = raw.replace("\r", "").replace("\n", "").strip()
+    if value.lower().startswith("authorization:"):
+        value = value.split(":", 1)[1].strip()
+    scheme, _, rest = value.partition(" ")
+    if scheme == "Basic":
+        user, password = _basic_pair(rest)
+        return password if user == "api_key" else None
+    if scheme.lower() == "bearer":
+        return rest.strip() or None
+    return value or None
+
+
+def _basic_pair(b64: str) -> Tuple[Optional[str], Optional[str]]:
+    try:
+        user, _, password = base64.b64decode(b64.strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None, None
+    return user, password
+
+
+def describe_credential(kind: str, *, token: Optional[str] = None, username: Optional[str] = None,
+                        password: Optional[str] = None, header: Optional[str] = None,
+                        source: Optional[str] = None, lint: Iterable[Dict[str, str]] = ()) -> Dict[str, Any]:
+    """Facts about the credential under test that the rules need (never the secret itself).
+
+    ``kind`` is ``token``, ``header``, ``basic`` or ``none``.
+    """
+    if kind == "header" and header is not None:
+        token = header_token(header)
+        scheme = header.strip().partition(" ")[0]
+        if scheme == "Basic":
+            username, password = _basic_pair(header.strip().partition(" ")[2])
+    secret = (token or "").strip() or None
+    if kind == "basic" and username == "api_key":
+        secret = password
+    fmt = token_format(secret) if secret else None
+    codes = [f["code"] for f in lint]
+    return {
+        "kind": kind,
+        "source": source or kind,
+        "scheme": _scheme(kind, header),
+        "token_format": fmt,
+        "legacy_name": legacy_key_name(secret) if fmt == "legacy" else None,
+        "redacted": redact(secret) if secret else (f"user {username!r}" if username else "(none)"),
+        "username": username,
+        "password_is_token": bool(password) and token_format(password.strip()) in ("glsa", "legacy"),
+        "header_malformed": "malformed_header" in codes,
+        "whitespace": "token_whitespace" in codes,
+    }
+
+
+def _scheme(kind: str, header: Optional[str]) -> Optional[str]:
+    if kind == "token":
+        return "bearer"
+    if kind == "basic":
+        return "basic"
+    if kind == "header" and header:
+        scheme = header.strip().partition(" ")[0]
+        return {"Bearer": "bearer", "Basic": "basic"}.get(scheme, "other")
+    return None
+
+
+# ----------------------------------------------------------------------------- observations
+def is_grafana_json(obs: Optional[Dict[str, Any]]) -> bool:
+    """Did Grafana (not a proxy or web server) write this body?  Its errors are JSON with ``message``."""
+    return bool(obs) and obs.get("body") == "json" and bool(obs.get("message") or obs.get("message_id"))
+
+
+def _ok(obs: Optional[Dict[str, Any]]) -> bool:
+    return bool(obs) and obs.get("status") is not None and 200 <= obs["status"] < 300
+
+
+def _status_text(obs: Dict[str, Any]) -> str:
+    if obs.get("error"):
+        return f"no response ({obs['error']})"
+    said = obs.get("message_id") or obs.get("message")
+    text = f"HTTP {obs['status']}"
+    if obs.get("message") and obs.get("message_id"):
+        text += f" {obs['message']!r} (messageId {obs['message_id']})"
+    elif said:
+        text += f" {said!r}"
+    if obs.get("www_authenticate"):
+        text += f", WWW-Authenticate: {obs['www_authenticate']}"
+    if obs.get("location"):
+        text += f", Location: {obs['location']}"
+    if obs.get("body") in ("html", "text") and not is_grafana_json(obs):
+        text += f" ({obs['body']} body, not Grafana's JSON)"
+    return text
+
+
+def evidence_line(obs: Dict[str, Any]) -> str:
+    """``GET <url> (probe) -> HTTP 401 'Expired API key' (messageId api-key.expired)``."""
+    return f"GET {obs['url']} ({obs['target']} {obs['probe']} probe) -> {_status_text(obs)}"
+
+
+def index_observations(observations: Iterable[Dict[str, Any]]) -> Tuple[Dict[str, Dict[str, Any]],
+                                                                      Dict[str, Dict[str, Dict[str, Any]]]]:
+    """``(direct[probe], proxies[base_url][probe])``; the first observation per probe wins."""
+    direct: Dict[str, Dict[str, Any]] = {}
+    proxies: Dict[str, Dict[str, Dict[str, Any]]] = {}
+    for obs in observations:
+        table = direct if obs.get("target") == "direct" else proxies.setdefault(obs.get("base_url", ""), {})
+        table.setdefault(obs["probe"], obs)
+    return direct, proxies
+
+
+# ----------------------------------------------------------------------------- causes
+def cause(code: str, summary: str, remediation: str, evidence: Iterable[str]) -> Dict[str, Any]:
+    return {"code": code, "summary": summary, "remediation": remediation, "evidence": list(evidence)}
+
+
+def _unreachable_cause(obs: Dict[str, Any], proxy: bool) -> Dict[str, Any]:
+    where = f"the proxy at {obs.get('base_url')}" if proxy else f"Grafana at {obs.get('base_url')}"
+    if obs.get("error_kind") == "tls":
+        return cause("tls_error", f"The TLS handshake with {where} failed: its certificate is not trusted "
+                     "(self-signed, private CA, expired or issued for another host name).",
+                     "Set ca_path to the PEM file of the CA that signed the certificate (or fix the "
+                     "certificate); validate_certs=false only hides the problem.", [evidence_line(obs)])
+    if proxy:
+        return cause("proxy_unreachable", _proxy_unreachable_summary(obs),
+                     "Check that the proxy is running and that its upstream (proxy_pass / the "
+                     "service URL) points at the address where Grafana listens; the proxy's error "
+                     "log names the failing upstream.", [evidence_line(obs)])
+    return cause("grafana_unreachable", _grafana_unreachable_summary(obs),
+                 "Check url (scheme, host, port, sub-path) and that Grafana is running and reachable "
+                 "from the host that runs this task; its log says why it fails.", [evidence_line(obs)])
+
+
+def _proxy_unreachable_summary(obs: Dict[str, Any]) -> str:
+    if obs.get("error"):
+        return f"Nothing usable answers at the proxy {obs.get('base_url')}: {obs['error']}."
+    return (f"The proxy {obs.get('base_url')} answers HTTP {obs['status']} itself: it cannot reach "
+            "Grafana (upstream down, wrong upstream address, or timeout).")
+
+
+def _grafana_unreachable_summary(obs: Dict[str, Any]) -> str:
+    if obs.get("error"):
+        return f"Grafana does not answer at {obs.get('base_url')}: {obs['error']}."
+    if obs.get("status", 0) >= 500:
+        return f"Grafana at {obs.get('base_url')} answers HTTP {obs['status']}: it is up but failing."
+    return (f"{obs.get('base_url')} does not serve Grafana's API ({obs['probe']} probe got HTTP "
+            f"{obs['status']}): wrong url, port or sub-path.")
+
+
+def _direct_unreachable(obs: Optional[Dict[str, Any]]) -> bool:
+    if not obs:
+        return False
+    if obs.get("error"):
+        return True
+    status = obs["status"]
+    if obs["probe"] == "health":
+        return status >= 500 or (status != 200 and not is_grafana_json(obs)) or status == 404
+    return status >= 500 and not _server_error_is_auth(obs)
+
+
+def _server_error_is_auth(obs: Dict[str, Any]) -> bool:
+    """9.x answered some credential failures with 500 (before PR #62205)."""
+    return (obs.get("message") or "") in ("Invalid API key", "Unable to link API key to service account")
+
+
+def direct_causes(direct: Dict[str, Dict[str, Any]], cred: Dict[str, Any], org_id: Optional[int],
+                  admin: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Causes seen when talking to Grafana directly."""
+    for probe in ("health", "endpoint"):
+        if _direct_unreachable(direct.get(probe)):
+            return [_unreachable_cause(direct[probe], proxy=False)]
+    endpoint = direct.get("endpoint")
+    if not endpoint:
+        return []
+    status = endpoint["status"]
+    if 200 <= status < 300:
+        return _authenticated_causes(direct, cred, org_id)
+    if status == 401 or (status == 500 and _server_error_is_auth(endpoint)):
+        return [credential_cause(endpoint, cred, admin)]
+    if status == 400 and (endpoint.get("message_id") or "").startswith("password-auth."):
+        return [credential_cause(endpoint, cred, admin)]
+    if status in (403, 304):
+        return [forbidden_cause(endpoint)]
+    if status in (404, 410) or 300 <= status < 400:
+        return [_endpoint_removed(endpoint)]
+    return []
+
+
+def _authenticated_causes(direct: Dict[str, Dict[str, Any]], cred: Dict[str, Any],
+                          org_id: Optional[int]) -> List[Dict[str, Any]]:
+    org = direct.get("org")
+    found = ((org or {}).get("data") or {}).get("id")
+    if org_id is not None and _ok(org) and found is not None and int(found) != int(org_id):
+        return [cause(
+            "org_mismatch",
+            f"The credential works, but in org {found}, not in the expected org {org_id}: this "
+            "Grafana ignores X-Grafana-Org-Id for tokens (9.x), so requests act on the wrong org.",
+            f"Use a token of a service account created in org {org_id}, or expect org {found}. "
+            "A token can never switch organization.", [evidence_line(org)])]
+    return []
+
+
+def _endpoint_removed(obs: Dict[str, Any]) -> Dict[str, Any]:
+    if 300 <= obs["status"] < 400:
+        summary = (f"Grafana redirects {obs['url']} instead of answering (HTTP {obs['status']}): "
+                   "the endpoint is not an API route here, or url lacks the sub-path Grafana is served under.")
+    else:
+        summary = (f"Grafana does not serve {obs['url']} (HTTP {obs['status']}): the endpoint does not "
+                   "exist in this version or was removed (for example /api/auth/keys in Grafana 12).")
+    return cause("endpoint_removed", summary,
+                 "Use the endpoint's replacement in this Grafana version (legacy API keys: "
+                 "/api/serviceaccounts and /api/serviceaccounts/<id>/tokens), and check url's sub-path.",
+                 [evidence_line(obs)])
+
+
+def forbidden_cause(obs: Dict[str, Any]) -> Dict[str, Any]:
+    """403 (and the newest 304 quirk): authenticated, but not allowed."""
+    message = obs.get("message") or ""
+    if message.lower() == USERS_ONLY or obs["status"] == 304:
+        return cause("endpoint_requires_user",
+                     f"The credential authenticated, but {obs['url']} is only available to users, not "
+                     "to service accounts ('Endpoint only available for users').",
+                     "Call it with a user's credentials, or use an endpoint meant for service "
+                     "accounts; the token itself is fine.", [evidence_line(obs)])
+    needed = _PERMISSIONS.search(message)
+    permission = needed.group(1) if needed else None
+    summary = ("The credential is valid (authenticated), but its role does not allow this request: "
+               + (f"Grafana needs {permission}." if permission else f"Grafana said {message or 'Forbidden'!r}."))
+    return cause("insufficient_role", summary,
+                 "Give the service account (or user) a role or permission that includes "
+                 + (permission or "what the endpoint needs")
+                 + " (for example with grafana_ops.auth.service_account role=Editor/Admin); "
+                 "a new token is not needed.", [evidence_line(obs)])
+
+
+def credential_cause(obs: Dict[str, Any], cred: Dict[str, Any], admin: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """Which authentication cause a Grafana 401 (or 9.x 500) stands for."""
+    mid = obs.get("message_id") or ""
+    msg = (obs.get("message") or "").strip().lower()
+    ev = [evidence_line(obs)]
+    if mid == "api-key.expired" or msg == "expired api key":
+        return _expired(ev, admin)
+    if mid == "api-key.revoked" or msg in ("revoked api key", "revoked token"):
+        return _revoked(ev, admin)
+    if mid == "api-key.organization-mismatch" or "does not belong to the requested organization" in msg:
+        return _org_mismatch(ev, admin)
+    if mid == "identity.disabled" or msg == "service account is disabled":
+        return _disabled(ev, admin)
+    if mid.startswith("password-auth.") or msg == "invalid username or password":
+        return _basic_invalid(ev, cred)
+    if msg == "invalid basic auth header":
+        return _malformed(ev)
+    if msg == "unable to link api key to service account":
+        return cause("service_account_deleted", "The token's service account cannot be loaded (Grafana 9.x "
+                     "answers 500): the account was deleted or its row is damaged.",
+                     "Create the service account again and mint a new token for it.", ev)
+    if mid == "api-key.invalid" or msg == "invalid api key":
+        return _invalid_family(ev, cred, admin)
+    return _unauthorized(ev, cred, admin, mid)
+
+
+def _unauthorized(ev: List[str], cred: Dict[str, Any], admin: Optional[Dict[str, Any]], mid: str) -> Dict[str, Any]:
+    """``auth.unauthorized`` (no credential Grafana could use) or the 10.x/11.x body-less fallback."""
+    if cred["kind"] == "none":
+        return cause("missing_credentials", "No credential was sent, and Grafana requires one for this endpoint.",
+                     "Send 'Authorization: Bearer <service-account token>' (token or token_file), or "
+                     "Basic credentials (url_username/url_password).", ev)
+    if cred["header_malformed"]:
+        return _malformed(ev)
+    if cred["scheme"] == "basic" and cred.get("username") != "api_key":
+        return cause("basic_auth_disabled",
+                     "Grafana ignored the Basic credentials: basic authentication is disabled "
+                     "([auth.basic] enabled = false, or login is disabled), so no client accepted them.",
+                     "Use a service-account token (Authorization: Bearer glsa_...) instead, or enable "
+                     "[auth.basic] in grafana.ini.", ev)
+    if cred["scheme"] == "other":
+        return _malformed(ev)
+    if mid == "auth.unauthorized" and cred["whitespace"]:
+        return _whitespace_cause(ev, trimmed_works=False)
+    return _invalid_family(ev, cred, admin)
+
+
+def _malformed(ev: List[str]) -> Dict[str, Any]:
+    return cause("malformed_header", "The Authorization header is not in a form Grafana reads (it needs "
+                 "exactly 'Bearer <token>' or 'Basic <base64 user:password>').",
+                 "Send 'Authorization: Bearer glsa_...' with a capital B and exactly one space, and "
+                 "nothing else in the value.", ev)
+
+
+def _invalid_family(ev: List[str], cred: Dict[str, Any], admin: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """``api-key.invalid``: a malformed header, a legacy or broken key, or an unknown glsa token."""
+    if cred["header_malformed"]:
+        return _malformed(ev)
+    fmt = cred.get("token_format")
+    if fmt == "legacy":
+        return cause("legacy_api_key",
+                     f"The credential is a legacy API key ({cred.get('legacy_name')!r}); Grafana 12 "
+                     "no longer accepts API keys that do not belong to a service account.",
+                     "Migrate: create a service account with the key's role and mint a glsa_ token "
+                     "(grafana_ops.auth.service_account_token; playbook grafana_ops.auth.migrate_legacy_keys).", ev)
+    if fmt in ("glsa_bad", "other"):
+        return cause("token_malformed",
+                     f"The token {cred['redacted']} is not a valid service-account token (its form or "
+                     "checksum is wrong: truncated, mistyped or another product's token).",
+                     "Copy the whole key again (46 characters, glsa_..._xxxxxxxx) or mint a new one.", ev)
+    return refine_invalid(ev, cred, admin)
+
+
+def refine_invalid(ev: List[str], cred: Dict[str, Any], admin: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """A well-formed token Grafana does not know: deleted token, deleted account, or never issued.
+
+    Grafana has no API that maps a key to its account; only the ``service_account`` and
+    ``token_name`` hints plus admin credentials can tell the three apart.
+    """
+    fix = "Mint a new token (grafana_ops.auth.service_account_token) and deliver it to the client."
+    if not admin or admin.get("error") or not admin.get("service_account_hint"):
+        why = (f" (admin lookup failed: {admin['error']})" if admin and admin.get("error") else
+               " Give admin credentials and the service_account (and token_name) hints to tell which.")
+        return cause("token_invalid", f"Grafana does not know the token {cred['redacted']}: it was deleted, its "
+                     "service account was deleted, or it never existed on this Grafana (wrong instance)." + why,
+                     fix, ev)
+    name = admin["service_account_hint"]
+    account = admin.get("service_account")
+    if account is None:
+        return cause("service_account_deleted",
+                     f"There is no service account named {name!r} in org {admin.get('org_id') or 'of the admin'}: "
+                     "it was deleted, and deleting an account deletes all its tokens.",
+                     "Create the service account again and mint a new token for it.",
+                     ev + [f"admin lookup: no service account named {name!r}"])
+    tokens = admin.get("tokens") or []
+    names = ", ".join(repr(t.get("name")) for t in tokens) or "none"
+    token_name = admin.get("token_name_hint")
+    if token_name and admin.get("token") is None:
+        return cause("token_deleted",
+                     f"Service account {name!r} exists but has no token named {token_name!r}: the token was deleted.",
+                     fix, ev + [f"admin lookup: account {name!r} (id {account.get('id')}) has tokens: {names}"])
+    if token_name:
+        summary = (f"Service account {name!r} has a token named {token_name!r}, but this key is not it: "
+                   "the token was re-created or rotated (a new token has a new key), or the key belongs elsewhere.")
+    else:
+        summary = (f"Service account {name!r} exists, but Grafana does not know this key: one of its tokens "
+                   "was deleted, or the key belongs to another account or instance. Give token_name to tell which.")
+    return cause("token_invalid", summary, fix,
+                 ev + [f"admin lookup: account {name!r} (id {account.get('id')}) has tokens: {names}"])
+
+
+def _admin_token_note(admin: Optional[Dict[str, Any]]) -> List[str]:
+    token = (admin or {}).get("token")
+    if not token:
+        return []
+    return [f"admin lookup: token {token.get('name')!r} expiration {token.get('expiration') or 'never'}, "
+            f"revoked {bool(token.get('isRevoked'))}, last used {token.get('lastUsedAt') or 'never'}"]
+
+
+def _expired(ev: List[str], admin: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    return cause("token_expired", "The token has expired (Grafana rejects a token once its expiry time is reached).",
+                 "Mint a new token (grafana_ops.auth.service_account_token) and deliver it; set "
+                 "rotation_window so that rotation happens before expiry.", ev + _admin_token_note(admin))
+
+
+def _revoked(ev: List[str], admin: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    return cause("token_revoked", "The token was revoked (for example by Grafana's secret scanning after it "
+                 "leaked); a revoked token never works again.",
+                 "Treat the key as leaked: find where it was exposed, delete it, and mint a new token.",
+                 ev + _admin_token_note(admin))
+
+
+def _org_mismatch(ev: List[str], admin: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    home = (admin or {}).get("token_org_id")
+    where = f" (it belongs to org {home})" if home else ""
+    return cause("org_mismatch", f"The token belongs to another organization than the one requested{where}; "
+                 "a token only works in its own org.",
+                 "Set org_id to the token's org, or use a token of a service account created in the "
+                 "requested org.", ev)
+
+
+def _disabled(ev: List[str], admin: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    account = (admin or {}).get("service_account")
+    extra = [f"admin lookup: account {account.get('name')!r} (id {account.get('id')}) isDisabled "
+             f"{account.get('isDisabled')}"] if account else []
+    return cause("service_account_disabled", "The token is valid, but its service account is disabled.",
+                 "Enable the account (grafana_ops.auth.service_account disabled=false) if it should work.",
+                 ev + extra)
+
+
+def _basic_invalid(ev: List[str], cred: Dict[str, Any]) -> Dict[str, Any]:
+    if cred.get("password_is_token"):
+        fix = ("The password is a token: send it as 'Authorization: Bearer <token>' (token option), "
+               "or as Basic with the user name 'api_key'.")
+    else:
+        fix = "Check url_username and url_password (and that the user exists in this Grafana)."
+    return cause("basic_credentials_invalid",
+                 f"Grafana rejected the user name or password ({cred['redacted']}).", fix, ev)
+
+
+def _whitespace_cause(ev: List[str], trimmed_works: bool) -> Dict[str, Any]:
+    if trimmed_works:
+        summary = ("The token as read has whitespace (for example the trailing newline of a file); "
+                   "it works once trimmed, so the client that sends it untrimmed gets 401.")
+    else:
+        summary = "The token as read has whitespace, and even trimmed Grafana rejects it (see the other causes)."
+    return cause("token_whitespace", summary,
+                 "Write the token without a newline (printf '%s' \"$TOKEN\" > file, or "
+                 "grafana_ops.auth.service_account_token dest=) and strip values read from files.", ev)
+
+
+# ----------------------------------------------------------------------------- proxies
+def proxy_causes(base: str, proxied: Dict[str, Dict[str, Any]], direct: Dict[str, Dict[str, Any]],
+                 cred: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """Causes for one proxy base URL, comparing each probe with the direct one."""
+    found: List[Dict[str, Any]] = []
+    for probe in PROBES:
+        obs = proxied.get(probe)
+        if not obs:
+            continue
+        if _proxy_unreachable(obs):
+            return [_unreachable_cause(obs, proxy=True)]
+        found.extend(_proxy_probe_causes(obs, direct.get(probe), cred, base))
+    return _merge(found)
+
+
+def _proxy_unreachable(obs: Dict[str, Any]) -> bool:
+    if obs.get("error"):
+        return True
+    status = obs["status"]
+    return status in (502, 504) or (status >= 500 and not is_grafana_json(obs))
+
+
+def _proxy_probe_causes(obs: Dict[str, Any], direct: Optional[Dict[str, Any]], cred: Dict[str, Any],
+                        base: str) -> List[Dict[str, Any]]:
+    status = obs["status"]
+    dstatus = (direct or {}).get("status")
+    ev = [evidence_line(obs)] + ([evidence_line(direct)] if direct else [])
+    if status == 401 and not is_grafana_json(obs) and (obs.get("www_authenticate") or "").split(" ")[0].lower() in ("basic", "digest"):
+        return [cause("proxy_basic_auth_intercepts",
+                      f"The proxy {base} answers 401 itself (WWW-Authenticate: {obs['www_authenticate']}): "
+                      "its own basic authentication consumes the Authorization header, so Grafana never sees the token.",
+                      "Remove auth_basic (nginx) / the basicAuth middleware (Traefik) from the Grafana "
+                      "location, or protect only the UI paths; Grafana authenticates API calls itself.", ev)]
+    if (status == 404 or 300 <= status < 400) and dstatus != status:
+        return [cause("proxy_path_mismatch",
+                      f"Through the proxy {base}, {obs['probe']} answers HTTP {status} while Grafana directly "
+                      f"answers {dstatus}: the proxy's location / sub-path does not map to Grafana's paths.",
+                      "Make the proxied sub-path match Grafana's root_url (serve_from_sub_path = true, or "
+                      "strip the prefix in the proxy: rewrite / stripPrefix), and give proxy_urls with "
+                      "the sub-path.", ev)]
+    if status == 401 and is_grafana_json(obs) and cred["kind"] != "none" and _stripped(obs, direct):
+        return [cause("proxy_strips_authorization",
+                      f"Grafana answers 401 through the proxy {base} but not directly: the proxy removes or "
+                      "replaces the Authorization header before it reaches Grafana.",
+                      "Remove 'proxy_set_header Authorization \"\"' / 'proxy_pass_request_headers off' (nginx) "
+                      "or the headers middleware that sets Authorization to '' (Traefik customRequestHeaders); "
+                      "the reverse_proxy role's templates keep the header.", ev)]
+    return []
+
+
+def _stripped(obs: Dict[str, Any], direct: Optional[Dict[str, Any]]) -> bool:
+    """Grafana's own 401 through the proxy while the same credential directly fares better or differently."""
+    if not direct or direct.get("status") is None:
+        return False
+    if _ok(direct):
+        return True
+    no_credential = obs.get("message_id") == "auth.unauthorized" or (
+        not obs.get("message_id") and (obs.get("message") or "") == "Unauthorized")
+    return direct["status"] == 401 and no_credential and (
+        direct.get("message_id"), direct.get("message")) != (obs.get("message_id"), obs.get("message"))
+
+
+def _merge(causes: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """One cause per code; evidence of repeats appended."""
+    merged: Dict[str, Dict[str, Any]] = {}
+    for item in causes:
+        if item["code"] in merged:
+            merged[item["code"]]["evidence"].extend(e for e in item["evidence"] if e not in merged[item["code"]]["evidence"])
+        else:
+            merged[item["code"]] = item
+    return list(merged.values())
+
+
+# ----------------------------------------------------------------------------- parity, identity, verdict
+def parity(direct: Dict[str, Dict[str, Any]], proxies: Dict[str, Dict[str, Dict[str, Any]]],
+           proxy_found: bool) -> Dict[str, Any]:
+    """Side-by-side statuses per probe; ``match`` when every proxy agrees and no proxy cause was found."""
+    rows = []
+    for probe in PROBES:
+        row = {"probe": probe, "direct": (direct.get(probe) or {}).get("status"),
+               "proxies": {base: (table.get(probe) or {}).get("status") for base, table in proxies.items()}}
+        if row["direct"] is None and not any(v is not None for v in row["proxies"].values()) \
+                and probe not in direct:
+            continue
+        rows.append(row)
+    same = all(status == row["direct"] for row in rows for status in row["proxies"].values())
+    return {"match": same and not proxy_found, "probes": rows}
+
+
+def identity(direct: Dict[str, Dict[str, Any]], cred: Dict[str, Any],
+             admin: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """Who Grafana says the credential is, plus what an admin lookup found."""
+    result: Dict[str, Any] = {"authenticated": _ok(direct.get("endpoint")) or _authenticated_by_error(direct),
+                              "kind": None, "id": None, "login": None, "name": None,
+                              "org_id": None, "org_name": None, "role": None}
+    user = direct.get("user") or {}
+    data = user.get("data") or {}
+    if _ok(user) and data:
+        _from_profile(result, data, cred)
+    elif user.get("status") == 403 and (user.get("message") or "").lower() == USERS_ONLY:
+        result["kind"] = "service_account"
+    org = direct.get("org") or {}
+    if _ok(org):
+        result["org_id"] = (org.get("data") or {}).get("id", result["org_id"])
+        result["org_name"] = (org.get("data") or {}).get("name")
+    if result["authenticated"] and result["kind"] is None and cred.get("token_format") == "legacy":
+        result["kind"] = "api_key"
+    if result["authenticated"] and result["kind"] is None and cred.get("scheme") == "basic" \
+            and cred.get("username") != "api_key":
+        result["kind"] = "user"
+        result["login"] = cred.get("username")
+    _admin_identity(result, admin)
+    return result
+
+
+def _authenticated_by_error(direct: Dict[str, Dict[str, Any]]) -> bool:
+    endpoint = direct.get("endpoint") or {}
+    return endpoint.get("status") in (403, 404, 410, 304)
+
+
+def _from_profile(result: Dict[str, Any], data: Dict[str, Any], cred: Dict[str, Any]) -> None:
+    uid = str(data.get("uid") or "")
+    login = data.get("login")
+    if uid.startswith("service-account:"):
+        result["kind"] = "service_account"
+        result["id"] = _int(uid.split(":", 1)[1])
+    elif str(login or "").startswith("sa-") and cred.get("scheme") != "basic":
+        result["kind"] = "service_account"
+        result["id"] = data.get("id")
+    else:
+        result["kind"] = "user"
+        result["id"] = data.get("id")
+        result["is_grafana_admin"] = data.get("isGrafanaAdmin")
+    result["login"] = login
+    result["name"] = data.get("name")
+    result["org_id"] = data.get("orgId")
+
+
+def _admin_identity(result: Dict[str, Any], admin: Optional[Dict[str, Any]]) -> None:
+    if not admin:
+        return
+    if admin.get("error"):
+        result["admin_error"] = admin["error"]
+        return
+    account = admin.get("service_account")
+    if account:
+        result.update(kind=result["kind"] or "service_account", id=result["id"] or account.get("id"),
+                      name=result["name"] or account.get("name"), login=result["login"] or account.get("login"),
+                      role=account.get("role"), disabled=account.get("isDisabled"))
+    token = admin.get("token")
+    if token:
+        result.update(token_name=token.get("name"), token_expiration=token.get("expiration"),
+                      token_last_used_at=token.get("lastUsedAt"), token_revoked=token.get("isRevoked"),
+                      token_expired=token.get("hasExpired"))
+
+
+def _int(value: Any) -> Any:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def verdict_for(causes: List[Dict[str, Any]]) -> str:
+    if not causes:
+        return "ok"
+    return min((CAUSE_VERDICT[c["code"]] for c in causes), key=VERDICT_ORDER.index)
+
+
+def classify(observations: List[Dict[str, Any]], cred: Dict[str, Any], lint: List[Dict[str, str]],
+             org_id: Optional[int] = None, admin: Optional[Dict[str, Any]] = None,
+             trimmed_works: Optional[bool] = None) -> Dict[str, Any]:
+    """The whole diagnosis: ``causes`` (most fundamental first), ``verdict``, ``parity``, ``identity``."""
+    direct, proxies = index_observations(observations)
+    found = direct_causes(direct, cred, org_id, admin)
+    if cred.get("whitespace") and trimmed_works is not None:
+        found = [c for c in found if c["code"] != "token_whitespace"]
+        found.insert(0, _whitespace_cause(
+            [f["message"] for f in lint if f["code"] == "token_whitespace"], trimmed_works))
+    if cred.get("header_malformed") and not any(c["code"] == "malformed_header" for c in found) \
+            and direct.get("endpoint", {}).get("status") == 401:
+        found.insert(0, _malformed([evidence_line(direct["endpoint"])]))
+    proxy_found: List[Dict[str, Any]] = []
+    for base, table in proxies.items():
+        proxy_found.extend(proxy_causes(base, table, direct, cred))
+    found = _merge(proxy_found + found)
+    found.sort(key=lambda c: (VERDICT_ORDER.index(CAUSE_VERDICT[c["code"]]), CAUSE_ORDER.index(c["code"])))
+    return {"verdict": verdict_for(found), "causes": found, "parity": parity(direct, proxies, bool(proxy_found)),
+            "identity": identity(direct, cred, admin)}
+
+
+def summary_line(result: Dict[str, Any], proxy_count: int) -> str:
+    """``msg``: one line with the verdict, the main cause and its fix."""
+    causes = result["causes"]
+    if not causes:
+        ident = result["identity"]
+        who = " ".join(str(x) for x in (ident.get("kind") or "identity", ident.get("login") or ident.get("name") or "")
+                       if x).strip()
+        org = f" in org {ident['org_id']}" if ident.get("org_id") is not None else ""
+        parity_text = (f"; {proxy_count} prox{'y agrees' if proxy_count == 1 else 'ies agree'} with direct access"
+                       if proxy_count else "")
+        return f"verdict ok: the credential authenticates as {who}{org}{parity_text}."
+    first = causes[0]
+    more = f" Also: {', '.join(c['code'] for c in causes[1:])}." if len(causes) > 1 else ""
+    evidence = f" Evidence: {first['evidence'][0]}." if first["evidence"] else ""
+    return (f"verdict {result['verdict']}: {first['code']}: {first['summary']}{evidence} "
+            f"Fix: {first['remediation']}{more}")

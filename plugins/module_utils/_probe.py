@@ -1,0 +1,348 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, grafana_ops.auth contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The ``diagnose`` run: read the credential under test, lint it, send the probes, classify.
+
+Probes per base URL (Grafana directly, then each proxy), one keep-alive session each, no
+retries (a 502 must be seen, not retried away):
+
+* ``health``   ``GET /api/health`` without credentials (is anything there, which version);
+* ``endpoint`` the endpoint under test with the credential (does it authenticate);
+* ``user``     ``GET /api/user`` (who it is; skipped after a 401 or no response);
+* ``org``      ``GET /api/org`` with ``X-Grafana-Org-Id`` when ``org_id`` is set (which org).
+
+The credential is sent the way the user's tool sends it: a raw ``authorization_header``
+verbatim, a token as ``Bearer <token>`` (trimmed, so that "works once trimmed" can be told),
+Basic credentials as ``Basic <base64>``.  The shared client never builds the header here.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, Callable, Dict, List, Optional, Tuple
+from urllib.parse import urlsplit
+
+from ansible_collections.grafana_ops.auth.plugins.module_utils import _diagnosis as rules
+from ansible_collections.grafana_ops.auth.plugins.module_utils._client import (
+    GrafanaClient,
+    Response,
+    html_summary,
+    is_loopback,
+    safe_url,
+)
+from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
+    GrafanaConnectionError,
+    GrafanaError,
+    GrafanaInputError,
+)
+from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account import (
+    find_service_account,
+    get_service_account,
+)
+from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import redact
+
+PROBE_PATHS = {"health": "/api/health", "user": "/api/user", "org": "/api/org"}
+PUBLIC_KEYS = ("url", "base_url", "target", "probe", "status", "message", "message_id", "www_authenticate",
+               "location", "body", "version", "elapsed_ms", "error", "error_kind")
+MESSAGE_LEN = 200
+
+
+class Credential:
+    """The credential under test: what to send, the offline lint, and the facts the rules need."""
+
+    def __init__(self, kind: str, header: Optional[str], lint: List[Dict[str, str]],
+                 facts: Dict[str, Any], secrets: List[str]) -> None:
+        self.kind = kind
+        self.header = header
+        self.lint = lint
+        self.facts = facts
+        self.secrets = [s for s in secrets if s and len(s) >= 4]
+
+
+def read_credential(params: Dict[str, Any]) -> Credential:
+    """Pick the credential (authorization_header > token_file > token > url_username) and lint it raw."""
+    if params.get("authorization_header") is not None:
+        return _header_credential(params["authorization_header"])
+    if params.get("token_file"):
+        return _token_credential(_read_token_file(params["token_file"]), "token_file")
+    if params.get("token") is not None:
+        return _token_credential(params["token"], "token")
+    if params.get("url_username") is not None:
+        return _basic_credential(params["url_username"], params.get("url_password") or "")
+    facts = rules.describe_credential("none")
+    return Credential("none", None, [], facts, [])
+
+
+def _read_token_file(path: str) -> str:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as err:
+        raise GrafanaInputError(f"token_file {path!r} cannot be read: {err.strerror or err}.") from None
+    return data.decode("utf-8", errors="replace")
+
+
+def _token_credential(raw: str, source: str) -> Credential:
+    lint = rules.lint_token(raw, source)
+    token = raw.strip().lstrip("\ufeff").strip()
+    if token.startswith(("Bearer ", "bearer ")):
+        token = token[7:].strip()
+    facts = rules.describe_credential("token", token=token, source=source, lint=lint)
+    sendable = token.replace("\r", "").replace("\n", "")
+    return Credential("token", f"Bearer {sendable}", lint, facts, [raw, raw.strip(), token, sendable])
+
+
+def _header_credential(raw: str) -> Credential:
+    lint = rules.lint_header(raw)
+    header = raw.replace("\r", "").replace("\n", "").lstrip()
+    facts = rules.describe_credential("header", header=header, source="authorization_header", lint=lint)
+    token = rules.header_token(header) or ""
+    secrets = [raw, raw.strip(), header, header.partition(" ")[2].strip(), token]
+    if facts.get("username") is not None:
+        secrets.append(header.partition(" ")[2].strip())
+    return Credential("header", header, lint, facts, secrets)
+
+
+def _basic_credential(username: str, password: str) -> Credential:
+    pair = base64.b64encode(f"{username}:{password}".encode("utf-8")).decode("ascii")
+    facts = rules.describe_credential("basic", username=username, password=password, source="url_username")
+    return Credential("basic", f"Basic {pair}", [], facts, [password, pair])
+
+
+# ----------------------------------------------------------------------------- probes
+def observation(target: str, base: str, probe: str, path: str, response: Optional[Response] = None,
+                error: Optional[GrafanaConnectionError] = None) -> Dict[str, Any]:
+    """One probe's record (``data`` holds the parsed JSON for the rules and is never returned)."""
+    obs: Dict[str, Any] = {"url": safe_url(base + path), "base_url": safe_url(base), "target": target,
+                           "probe": probe, "status": None, "message": None, "message_id": None,
+                           "www_authenticate": None, "location": None, "body": None, "version": None,
+                           "elapsed_ms": None, "error": None, "error_kind": None, "data": None}
+    if error is not None:
+        obs.update(error=_error_text(error), error_kind=error.kind)
+        return obs
+    if response is None:
+        return obs
+    obs.update(status=response.status, elapsed_ms=round(response.elapsed_ms, 1),
+               www_authenticate=response.headers.get("WWW-Authenticate"),
+               location=safe_url(response.headers["Location"]) if response.headers.get("Location") else None)
+    _describe_body(obs, response)
+    return obs
+
+
+def _describe_body(obs: Dict[str, Any], response: Response) -> None:
+    body, text = response.body, response.text or ""
+    if isinstance(body, (dict, list)):
+        obs["body"] = "json"
+        if isinstance(body, dict):
+            obs.update(message=response.message, message_id=response.message_id, data=body)
+            if obs["probe"] == "health":
+                obs["version"] = body.get("version")
+    elif "html" in response.content_type.lower() or text.lstrip()[:1] == "<":
+        obs.update(body="html", message=html_summary(text) or None)
+    elif text.strip():
+        obs.update(body="text", message=" ".join(text.split())[:MESSAGE_LEN])
+    else:
+        obs["body"] = "empty"
+
+
+def _error_text(error: GrafanaConnectionError) -> str:
+    text = error.msg
+    return text.split(": ", 1)[1] if ": " in text else text
+
+
+class Prober:
+    """Sends the probes for every base URL and records the observations."""
+
+    def __init__(self, params: Dict[str, Any], credential: Credential,
+                 client_factory: Callable[..., GrafanaClient] = GrafanaClient) -> None:
+        self.params = params
+        self.credential = credential
+        self.factory = client_factory
+        self.endpoint = _endpoint_path(params.get("endpoint") or "/api/dashboards/home")
+        self.observations: List[Dict[str, Any]] = []
+        self.request_count = 0
+        self.extra_evidence: Dict[str, Any] = {}
+
+    def client(self, base: str, **overrides: Any) -> GrafanaClient:
+        options: Dict[str, Any] = dict(
+            org_id=self.params.get("org_id"), validate_certs=self.params.get("validate_certs", True),
+            ca_path=self.params.get("ca_path"), client_cert=self.params.get("client_cert"),
+            client_key=self.params.get("client_key"), timeout=self.params.get("timeout") or 30, retries=0)
+        options.update(overrides)
+        return self.factory(base, **options)
+
+    def run(self) -> List[Dict[str, Any]]:
+        targets = [("direct", self.params["url"])] + [("proxy", u) for u in self.params.get("proxy_urls") or []]
+        for target, base in targets:
+            self.probe_target(target, base)
+        return self.observations
+
+    def probe_target(self, target: str, base: str) -> None:
+        client = self.client(base)
+        try:
+            health = self.send(client, target, "health", PROBE_PATHS["health"], auth=False)
+            if health["error"]:
+                return
+            endpoint = self.send(client, target, "endpoint", self.endpoint)
+            if endpoint["error"] or endpoint["status"] == 401 or endpoint["status"] >= 500:
+                self._after_unauthorized(client, target, endpoint)
+                return
+            for probe in ("user", "org"):
+                if self.endpoint == PROBE_PATHS[probe]:
+                    self.observations.append(dict(endpoint, probe=probe))
+                else:
+                    self.send(client, target, probe, PROBE_PATHS[probe])
+        finally:
+            self.request_count += client.request_count
+            client.session.close()
+
+    def send(self, client: GrafanaClient, target: str, probe: str, path: str, auth: bool = True,
+             **kwargs: Any) -> Dict[str, Any]:
+        headers = {"Authorization": self.credential.header} if auth and self.credential.header else None
+        try:
+            response = client.get(path, expected=None, auth=False, headers=headers, **kwargs)
+            obs = observation(target, client.base_url, probe, path, response=response)
+        except GrafanaConnectionError as err:
+            obs = observation(target, client.base_url, probe, path, error=err)
+        self.observations.append(obs)
+        return obs
+
+    def _after_unauthorized(self, client: GrafanaClient, target: str, endpoint: Dict[str, Any]) -> None:
+        """Org mismatch: ask once, without the org header, which org the token does belong to."""
+        if target != "direct" or endpoint.get("message_id") != "api-key.organization-mismatch":
+            return
+        headers = {"Authorization": self.credential.header}
+        try:
+            response = client.get(PROBE_PATHS["org"], expected=None, auth=False, headers=headers, org_id=None)
+        except GrafanaConnectionError:
+            return
+        if response.status == 200 and isinstance(response.body, dict):
+            self.extra_evidence["token_org_id"] = response.body.get("id")
+
+
+def _endpoint_path(endpoint: str) -> str:
+    parts = urlsplit(endpoint)
+    if parts.scheme or parts.netloc:
+        raise GrafanaInputError(
+            f"endpoint {endpoint!r} must be a path such as /api/dashboards/home, not a URL; put the "
+            "base URL (with any sub-path) in url or proxy_urls.")
+    return endpoint if endpoint.startswith("/") else "/" + endpoint
+
+
+# ----------------------------------------------------------------------------- admin lookup
+def admin_lookup(prober: Prober, first: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """With admin credentials: the account (by id, else by the ``service_account`` hint) and its tokens."""
+    params = prober.params
+    facts: Dict[str, Any] = dict(prober.extra_evidence)
+    if not (params.get("admin_token") or params.get("admin_url_username")):
+        return facts or None
+    facts.update(service_account_hint=params.get("service_account"), token_name_hint=params.get("token_name"),
+                 org_id=params.get("org_id"), service_account=None, tokens=[], token=None)
+    client = prober.client(params["url"], token=params.get("admin_token"),
+                           username=None if params.get("admin_token") else params.get("admin_url_username"),
+                           password=None if params.get("admin_token") else params.get("admin_url_password"))
+    try:
+        _lookup(client, facts, first["identity"])
+    except GrafanaError as err:
+        facts["error"] = client.scrub(str(err))
+    finally:
+        prober.request_count += client.request_count
+        client.session.close()
+    return facts
+
+
+def _lookup(client: GrafanaClient, facts: Dict[str, Any], ident: Dict[str, Any]) -> None:
+    account = None
+    if ident.get("kind") == "service_account" and isinstance(ident.get("id"), int) and ident["id"] > 0:
+        account = get_service_account(client, ident["id"])
+    if account is None and facts["service_account_hint"]:
+        account = find_service_account(client, facts["service_account_hint"])
+    if account is None:
+        return
+    facts["service_account"] = {k: account.get(k) for k in ("id", "uid", "name", "login", "orgId", "role", "isDisabled")}
+    tokens = client.get(f"/api/serviceaccounts/{account['id']}/tokens").body or []
+    facts["tokens"] = [{k: t.get(k) for k in ("id", "name", "expiration", "lastUsedAt", "isRevoked", "hasExpired")}
+                       for t in tokens if isinstance(t, dict)]
+    wanted = facts["token_name_hint"]
+    facts["token"] = next((t for t in facts["tokens"] if wanted and t["name"] == wanted), None)
+
+
+# ----------------------------------------------------------------------------- the run
+def diagnose(params: Dict[str, Any], client_factory: Callable[..., GrafanaClient] = GrafanaClient) -> Tuple[Dict[str, Any], List[str]]:
+    """Run the whole diagnosis; returns ``(result, warnings)``.  Never raises for a failed probe."""
+    credential = read_credential(params)
+    prober = Prober(params, credential, client_factory)
+    observations = prober.run()
+    trimmed = _trimmed_works(observations) if credential.facts.get("whitespace") else None
+    first = rules.classify(observations, credential.facts, credential.lint, params.get("org_id"),
+                           prober.extra_evidence or None, trimmed)
+    admin = admin_lookup(prober, first)
+    final = rules.classify(observations, credential.facts, credential.lint, params.get("org_id"), admin, trimmed)
+    result = {
+        "changed": False,
+        "verdict": final["verdict"],
+        "causes": final["causes"],
+        "observations": [{k: o.get(k) for k in PUBLIC_KEYS} for o in observations],
+        "identity": final["identity"],
+        "parity": final["parity"],
+        "token_lint": credential.lint,
+        "credential": credential.facts["redacted"],
+        "request_count": prober.request_count,
+    }
+    result["msg"] = rules.summary_line(final, len(params.get("proxy_urls") or []))
+    return scrub(result, credential.secrets + _admin_secrets(params)), _warnings(params, credential)
+
+
+def _trimmed_works(observations: List[Dict[str, Any]]) -> bool:
+    endpoint = next((o for o in observations if o["target"] == "direct" and o["probe"] == "endpoint"), None)
+    return bool(endpoint) and endpoint["status"] is not None and 200 <= endpoint["status"] < 300
+
+
+def problem(result: Dict[str, Any], params: Dict[str, Any]) -> Optional[str]:
+    """The failure message when ``fail_on_problem``/``require_parity`` turn the run into an assertion."""
+    parity_failed = params.get("require_parity") and (not result["parity"]["match"] or result["verdict"] == "proxy")
+    if params.get("fail_on_problem") and result["verdict"] != "ok":
+        return result["msg"]
+    if parity_failed:
+        proxy = [c for c in result["causes"] if rules.CAUSE_VERDICT[c["code"]] in ("proxy", "connectivity")]
+        if proxy:
+            first = proxy[0]
+            return (f"Parity failed: {first['code']}: {first['summary']} Evidence: {'; '.join(first['evidence'])}. "
+                    f"Fix: {first['remediation']}")
+        return "Parity failed: " + _parity_text(result["parity"]) + " " + result["msg"]
+    return None
+
+
+def _parity_text(parity: Dict[str, Any]) -> str:
+    diffs = [f"{row['probe']}: direct {row['direct']}, {base} {status}"
+             for row in parity["probes"] for base, status in row["proxies"].items() if status != row["direct"]]
+    return "the proxies answer differently from Grafana directly (" + "; ".join(diffs) + ")."
+
+
+def _admin_secrets(params: Dict[str, Any]) -> List[str]:
+    return [s for s in (params.get("admin_token"), params.get("admin_url_password")) if s and len(s) >= 4]
+
+
+def _warnings(params: Dict[str, Any], credential: Credential) -> List[str]:
+    warnings = []
+    for base in [params["url"]] + list(params.get("proxy_urls") or []):
+        parts = urlsplit(base)
+        if parts.scheme == "http" and credential.header and not is_loopback(parts.hostname):
+            warnings.append(f"The credential under test was sent over plain HTTP to {parts.hostname}; "
+                            "anyone on the path can read it. Use https://.")
+    return warnings
+
+
+def scrub(value: Any, secrets: List[str]) -> Any:
+    """Replace every secret (longest first) anywhere in the result with its redacted prefix."""
+    ordered = sorted(set(secrets), key=len, reverse=True)
+    if isinstance(value, str):
+        for secret in ordered:
+            if secret in value:
+                value = value.replace(secret, redact(secret.strip()))
+        return value
+    if isinstance(value, dict):
+        return {k: scrub(v, ordered) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v, ordered) for v in value]
+    return value
