@@ -1,0 +1,29 @@
+# Entry points for grafana_ops.auth. Everything goes through hacking/gate.sh, which creates
+# and refreshes its own venvs (.venv: ansible-core 2.21 + tools; .venv-2.16: sanity on 2.16).
+SHELL := /bin/bash
+GATE := hacking/gate.sh
+
+.PHONY: help test changelog build lint sanity sanity-2.21 sanity-2.16 units integration \
+	molecule double-test venv clean
+
+help:
+	@echo "make test          the whole gate: changelog, build, lint, sanity (2.21 + 2.16), units,"
+	@echo "                   integration, molecule, double-test; ends with 'N passed, N failed'"
+	@echo "make changelog | build | lint | sanity | sanity-2.21 | sanity-2.16 | units |"
+	@echo "     integration | molecule | double-test      one step through the same script"
+	@echo "make venv          create/refresh .venv only"
+	@echo "make clean         remove the venvs and every test output"
+
+test:
+	@bash $(GATE) all
+
+changelog build lint sanity sanity-2.21 sanity-2.16 units integration molecule double-test:
+	@bash $(GATE) $@
+
+venv:
+	@bash $(GATE) --setup-only
+
+clean:
+	rm -rf .venv .venv-2.16 tests/output .ansible .cache .pytest_cache changelogs/.plugin-cache.yaml
+	rm -f tests/integration/integration_config.yml grafana_ops-auth-*.tar.gz
+	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
