@@ -1,0 +1,143 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, grafana_ops.auth contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The service_account_token module end to end: arguments in, JSON out, a file on disk.
+
+Grafana is the in-memory fake of test_sa_token_apply, plugged in at requests' session seam.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import stat
+
+import pytest
+import requests
+
+from ansible_collections.grafana_ops.auth.plugins.modules import service_account_token
+from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import is_glsa
+from ansible_collections.grafana_ops.auth.tests.unit.plugins.module_utils.test_sa_token_apply import (
+    FakeGrafana,
+)
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19
+    import contextlib
+
+    from ansible.module_utils import basic
+
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        old = basic._ANSIBLE_ARGS
+        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = old
+
+PASSWORD = "s3cret-admin-password"
+
+
+@pytest.fixture
+def grafana(monkeypatch):
+    fake = FakeGrafana()
+    monkeypatch.setattr(requests.Session, "request", lambda self, method, url, **kw: fake.request(method, url, **kw))
+    return fake
+
+
+def run_module(capsys, check_mode=False, diff=False, **args):
+    params = dict(url="http://127.0.0.1:3000", url_username="admin", url_password=PASSWORD,
+                  service_account="ci-bot", name="ci")
+    params.update(args)
+    params = {k: v for k, v in params.items() if v is not None}
+    if check_mode:
+        params["_ansible_check_mode"] = True
+    if diff:
+        params["_ansible_diff"] = True
+    with patch_module_args(params), pytest.raises(SystemExit):
+        service_account_token.main()
+    out = capsys.readouterr().out
+    return json.loads(out), out
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_mints_delivers_and_is_idempotent(grafana, capsys, tmp_path):
+    dest = tmp_path / "token"
+    result, raw = run_module(capsys, dest=str(dest), ttl="30d", rotation_window="7d")
+    assert result["changed"] is True and result["dest_written"] is True
+    assert is_glsa(result["key"])
+    assert dest.read_bytes() == result["key"].encode()  # no trailing newline
+    assert mode_of(dest) == 0o600
+    assert PASSWORD not in raw
+    assert "expires in 30d" in result["msg"]  # not masked: ttl is no secret
+
+    grafana.calls.clear()
+    again, _ = run_module(capsys, dest=str(dest), ttl="30d", rotation_window="7d")
+    assert again["changed"] is False and "key" not in again and again["dest_written"] is False
+    assert [c[0] for c in grafana.calls] == ["GET", "GET"]
+    assert dest.read_text() == result["key"]
+
+
+def test_lost_dest_re_mints_with_a_warning(grafana, capsys, tmp_path):
+    dest = tmp_path / "token"
+    first, _ = run_module(capsys, dest=str(dest))
+    dest.unlink()
+    result, _ = run_module(capsys, dest=str(dest))
+    assert result["changed"] is True and result["rotated"] is True and result["dest_written"] is True
+    assert result["key"] != first["key"] and dest.read_text() == result["key"]
+    assert result["token"]["name"].startswith("ci-r")
+    assert "missing although token 'ci' is still valid" in json.dumps(result["warnings"])
+    assert grafana.names() == ["ci", result["token"]["name"]]  # keep_previous defaults to true
+
+
+def test_mode_drift_is_fixed_without_minting(grafana, capsys, tmp_path):
+    dest = tmp_path / "token"
+    run_module(capsys, dest=str(dest))
+    os.chmod(dest, 0o644)
+    result, _ = run_module(capsys, dest=str(dest))
+    assert result["changed"] is True and "key" not in result and result["dest_written"] is False
+    assert mode_of(dest) == 0o600
+
+
+def test_check_mode_writes_nothing(grafana, capsys, tmp_path):
+    dest = tmp_path / "token"
+    result, _ = run_module(capsys, check_mode=True, diff=True, dest=str(dest))
+    assert result["changed"] is True and result["dest_written"] is True and "key" not in result
+    assert result["diff"]["after"]["tokens"][0]["name"] == "ci"
+    assert not dest.exists() and grafana.writes() == []
+
+
+def test_missing_dest_directory_fails_before_minting(grafana, capsys, tmp_path):
+    result, _ = run_module(capsys, dest=str(tmp_path / "nope" / "token"))
+    assert result["failed"] is True and "does not exist" in result["msg"]
+    assert grafana.writes() == []
+
+
+def test_rotation_window_not_shorter_than_ttl_fails_before_any_request(grafana, capsys):
+    result, _ = run_module(capsys, ttl="7d", rotation_window="7d")
+    assert result["failed"] is True and "must be shorter than ttl" in result["msg"]
+    assert grafana.calls == []
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"service_account": None}, "one of the following is required"),
+    ({"service_account_id": 1}, "mutually exclusive"),
+])
+def test_account_options(grafana, capsys, args, message):
+    result, _ = run_module(capsys, **args)
+    assert result["failed"] is True and message in result["msg"]
+
+
+def test_rotation_from_the_server_clock(grafana, capsys, tmp_path):
+    dest = tmp_path / "token"
+    first, _ = run_module(capsys, dest=str(dest), ttl="10d", rotation_window="3d", keep_previous=False)
+    grafana.now += dt.timedelta(days=8)
+    result, _ = run_module(capsys, dest=str(dest), ttl="10d", rotation_window="3d", keep_previous=False)
+    assert result["rotated"] is True and dest.read_text() == result["key"] != first["key"]
+    assert result["pruned"] == [{"id": first["token"]["id"], "name": "ci", "reason": "replaced"}]
