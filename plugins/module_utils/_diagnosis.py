@@ -104,11 +104,12 @@ def token_format(token: str) -> str:
 def lint_token(raw: str, source: str = "token") -> List[Dict[str, str]]:
     """Offline findings for a bare token value exactly as it was read."""
     findings = []
-    spaced = _whitespace_finding(raw, source)
+    token = raw.strip().lstrip("\ufeff").strip()
+    prefixed = token.startswith(("Bearer ", "bearer "))
+    spaced = _whitespace_finding(raw.replace(token[:7], "", 1) if prefixed else raw, source)
     if spaced:
         findings.append(spaced)
-    token = raw.strip().lstrip("\ufeff").strip()
-    if token.startswith(("Bearer ", "bearer ")):
+    if prefixed:
         findings.append(_finding("malformed_header", (
             f"The {source} starts with '{token[:7]}': give the bare key; the header is "
             "'Authorization: Bearer <key>'.")))

@@ -147,7 +147,8 @@ def _describe_body(obs: Dict[str, Any], response: Response) -> None:
 
 def _error_text(error: GrafanaConnectionError) -> str:
     text = error.msg
-    return text.split(": ", 1)[1] if ": " in text else text
+    text = text.split(": ", 1)[1] if ": " in text else text
+    return text.rstrip(".")
 
 
 class Prober:
