@@ -1,0 +1,218 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, grafana_ops.auth contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The diagnose module end to end at requests' session seam: what is sent, how often, what comes back."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+import requests
+from requests.structures import CaseInsensitiveDict
+
+from ansible_collections.grafana_ops.auth.plugins.modules import diagnose
+from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import glsa_checksum
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19
+    import contextlib
+
+    from ansible.module_utils import basic
+
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        old = basic._ANSIBLE_ARGS
+        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = old
+
+DIRECT = "http://127.0.0.1:3000"
+PROXY = "http://127.0.0.1:8080/grafana"
+SECRET = "Zyxwvutsrqponmlkjihgfedcba987654"
+TOKEN = f"glsa_{SECRET}_{glsa_checksum('glsa_' + SECRET)}"
+ADMIN_PASSWORD = "admin-password-4711"
+JSON = "application/json; charset=UTF-8"
+
+
+def unauthorized(message, message_id):
+    return 401, {"extra": None, "message": message, "messageId": message_id, "statusCode": 401, "traceID": ""}
+
+
+class FakeResponse:
+    def __init__(self, status, body=None, text=None, headers=None, content_type=JSON):
+        self.status_code = status
+        self.headers = CaseInsensitiveDict({"Content-Type": content_type, "Date": "Sun, 29 Nov 2026 12:00:00 GMT"})
+        self.headers.update(headers or {})
+        self.text = text if text is not None else (json.dumps(body) if body is not None else "")
+
+
+class FakeGrafana:
+    """A 12.2-like Grafana behind an optional proxy that may strip Authorization."""
+
+    def __init__(self):
+        self.calls = []
+        self.expired = False
+        self.strip = False
+        self.proxy_down = False
+        self.echo_token = False
+        self.org = 1
+
+    def request(self, method, url, headers=None, **kwargs):
+        headers = dict(headers or {})
+        self.calls.append((method, url, headers.get("Authorization"), headers.get("X-Grafana-Org-Id")))
+        if url.startswith(PROXY):
+            if self.proxy_down:
+                raise requests.exceptions.ConnectionError("[Errno 111] Connection refused")
+            if self.strip:
+                headers.pop("Authorization", None)
+            url = DIRECT + url[len(PROXY):]
+        return FakeResponse(*self.answer(url[len(DIRECT):], headers))
+
+    def answer(self, path, headers):
+        if path == "/api/health":
+            return 200, {"database": "ok", "version": "12.2.0"}
+        auth = headers.get("Authorization")
+        if auth == "Basic " + base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode():
+            return self.admin(path)
+        if auth is None or not auth.startswith("Bearer "):
+            return unauthorized("Unauthorized", "auth.unauthorized")
+        if auth != f"Bearer {TOKEN}":
+            if self.echo_token:
+                return 401, {"message": f"Invalid API key {auth}", "messageId": "api-key.invalid"}
+            return unauthorized("Invalid API key", "api-key.invalid")
+        if self.expired:
+            return unauthorized("Expired API key", "api-key.expired")
+        if headers.get("X-Grafana-Org-Id") not in (None, str(self.org)):
+            return unauthorized("API key does not belong to the requested organization", "api-key.organization-mismatch")
+        return {"/api/dashboards/home": (200, {"meta": {}}),
+                "/api/user": (200, {"id": 0, "uid": "service-account:7", "login": "sa-1-ci", "name": "ci", "orgId": 1}),
+                "/api/org": (200, {"id": 1, "name": "Main Org."})}.get(path, (404, {"message": "Not found"}))
+
+    def admin(self, path):
+        if path.startswith("/api/serviceaccounts/search"):
+            return 200, {"totalCount": 1, "page": 1, "perPage": 1000,
+                         "serviceAccounts": [{"id": 7, "name": "ci", "login": "sa-1-ci", "role": "Viewer"}]}
+        if path.startswith("/api/serviceaccounts/7/tokens"):
+            return 200, [{"id": 3, "name": "ci-token", "expiration": "2026-11-28T00:00:00Z", "hasExpired": True,
+                          "isRevoked": False, "lastUsedAt": None}]
+        if path.startswith("/api/serviceaccounts/7"):
+            return 200, {"id": 7, "name": "ci", "login": "sa-1-ci", "role": "Viewer", "isDisabled": False, "orgId": 1}
+        return 404, {"message": "Not found"}
+
+
+@pytest.fixture
+def grafana(monkeypatch):
+    fake = FakeGrafana()
+    monkeypatch.setattr(requests.Session, "request", lambda self, method, url, **kw: fake.request(method, url, **kw))
+    return fake
+
+
+def run(capsys, **args):
+    params = dict(url=DIRECT)
+    params.update(args)
+    with patch_module_args(params), pytest.raises(SystemExit) as exc:
+        diagnose.main()
+    out = capsys.readouterr().out
+    assert TOKEN not in out and SECRET not in out and ADMIN_PASSWORD not in out
+    result = json.loads(out)
+    result["_rc"] = exc.value.code
+    return result
+
+
+def test_ok_direct_and_proxy_in_eight_requests(grafana, capsys):
+    result = run(capsys, token=TOKEN, proxy_urls=[PROXY], org_id=1)
+    assert result["verdict"] == "ok" and result["causes"] == [] and result["_rc"] == 0
+    assert result["parity"]["match"] is True
+    assert [(o["target"], o["probe"], o["status"]) for o in result["observations"]] == [
+        ("direct", "health", 200), ("direct", "endpoint", 200), ("direct", "user", 200), ("direct", "org", 200),
+        ("proxy", "health", 200), ("proxy", "endpoint", 200), ("proxy", "user", 200), ("proxy", "org", 200)]
+    assert len(grafana.calls) == 8 == result["request_count"]
+    assert grafana.calls[0][2] is None                      # health: no credential
+    assert all(c[2] == f"Bearer {TOKEN}" for c in grafana.calls if not c[1].endswith("/api/health"))
+    assert all(c[3] == "1" for c in grafana.calls)          # X-Grafana-Org-Id
+    assert result["identity"]["kind"] == "service_account" and result["identity"]["id"] == 7
+    assert result["msg"].startswith("verdict ok:")
+    assert result["changed"] is False
+
+
+def test_token_file_with_newline_works_once_trimmed(grafana, capsys, tmp_path):
+    path = tmp_path / "token"
+    path.write_text(TOKEN + "\n")
+    result = run(capsys, token_file=str(path))
+    assert [f["code"] for f in result["token_lint"]] == ["token_whitespace"]
+    assert [c["code"] for c in result["causes"]] == ["token_whitespace"]
+    assert "works once trimmed" in result["causes"][0]["summary"]
+    assert grafana.calls[1][2] == f"Bearer {TOKEN}"         # probed trimmed
+
+
+def test_raw_header_sent_verbatim(grafana, capsys):
+    result = run(capsys, authorization_header=f"bearer {TOKEN}", fail_on_problem=True)
+    assert grafana.calls[1][2] == f"bearer {TOKEN}"
+    assert result["_rc"] == 1 and result["failed"] is True
+    assert result["verdict"] == "authentication" and result["causes"][0]["code"] == "malformed_header"
+    assert "malformed_header" in result["msg"] and "Fix:" in result["msg"]
+    assert len(grafana.calls) == 2                          # no user/org probe after a 401
+
+
+def test_proxy_strips_fails_parity_naming_the_cause(grafana, capsys):
+    grafana.strip = True
+    result = run(capsys, token=TOKEN, proxy_urls=[PROXY], require_parity=True)
+    assert result["_rc"] == 1
+    assert [c["code"] for c in result["causes"]] == ["proxy_strips_authorization"]
+    assert result["parity"]["match"] is False
+    assert result["msg"].startswith("Parity failed: proxy_strips_authorization")
+    assert len(grafana.calls) == 6
+
+
+def test_proxy_down(grafana, capsys):
+    grafana.proxy_down = True
+    result = run(capsys, token=TOKEN, proxy_urls=[PROXY])
+    assert result["verdict"] == "proxy" and result["causes"][0]["code"] == "proxy_unreachable"
+    assert result["_rc"] == 0                               # an observation, not a task failure
+    assert len(grafana.calls) == 5
+
+
+def test_expired_with_admin_details(grafana, capsys):
+    grafana.expired = True
+    result = run(capsys, token=TOKEN, admin_url_username="admin", admin_url_password=ADMIN_PASSWORD,
+                 service_account="ci", token_name="ci-token")
+    assert result["verdict"] == "authentication" and result["causes"][0]["code"] == "token_expired"
+    assert any("2026-11-28" in line for line in result["causes"][0]["evidence"])
+    assert result["identity"]["role"] == "Viewer" and result["identity"]["token_expired"] is True
+
+
+def test_org_mismatch_names_the_token_org(grafana, capsys):
+    result = run(capsys, token=TOKEN, org_id=2)
+    assert result["causes"][0]["code"] == "org_mismatch"
+    assert "org 1" in result["causes"][0]["summary"]
+    assert grafana.calls[-1][3] is None                     # asked without the org header
+
+
+def test_echoed_secret_is_scrubbed(grafana, capsys):
+    grafana.echo_token = True
+    other = f"glsa_{'a' * 32}_{glsa_checksum('glsa_' + 'a' * 32)}"
+    result = run(capsys, token=other)
+    assert other not in json.dumps(result)
+    assert result["causes"][0]["code"] == "token_invalid"
+
+
+def test_missing_token_file_fails_clearly(grafana, capsys, tmp_path):
+    result = run(capsys, token_file=str(tmp_path / "absent"))
+    assert result["_rc"] == 1 and "cannot be read" in result["msg"]
+    assert grafana.calls == []
+
+
+def test_no_credential(grafana, capsys, monkeypatch):
+    monkeypatch.delenv("GRAFANA_TOKEN", raising=False)
+    result = run(capsys)
+    assert result["causes"][0]["code"] == "missing_credentials" and result["credential"] == "(none)"
+
+
+def test_endpoint_must_be_a_path(grafana, capsys):
+    result = run(capsys, token=TOKEN, endpoint="http://elsewhere/api/user")
+    assert result["_rc"] == 1 and "must be a path" in result["msg"]
