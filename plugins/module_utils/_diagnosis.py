@@ -150,7 +150,7 @@ def lint_header(raw: str) -> List[Dict[str, str]]:
             "The authorization_header value starts with 'Authorization:': give only the value, "
             "for example 'Bearer glsa_...'.")))
         value = value.split(":", 1)[1].strip()
-    scheme, _, rest = value.partition(" ")
+    scheme, _sep, rest = value.partition(" ")
     if scheme == "Basic":
         return findings + _lint_basic_header(rest)
     if scheme.lower() == "bearer" and scheme != "Bearer":
@@ -185,7 +185,7 @@ def header_token(raw: str) -> Optional[str]:
     value = raw.replace("\r", "").replace("\n", "").strip()
     if value.lower().startswith("authorization:"):
         value = value.split(":", 1)[1].strip()
-    scheme, _, rest = value.partition(" ")
+    scheme, _sep, rest = value.partition(" ")
     if scheme == "Basic":
         user, password = _basic_pair(rest)
         return password if user == "api_key" else None
@@ -196,7 +196,7 @@ def header_token(raw: str) -> Optional[str]:
 
 def _basic_pair(b64: str) -> Tuple[Optional[str], Optional[str]]:
     try:
-        user, _, password = base64.b64decode(b64.strip(), validate=True).decode("utf-8").partition(":")
+        user, _sep, password = base64.b64decode(b64.strip(), validate=True).decode("utf-8").partition(":")
     except (binascii.Error, ValueError, UnicodeDecodeError):
         return None, None
     return user, password
@@ -277,8 +277,10 @@ def evidence_line(obs: Dict[str, Any]) -> str:
     return f"GET {obs['url']} ({obs['target']} {obs['probe']} probe) -> {_status_text(obs)}"
 
 
-def index_observations(observations: Iterable[Dict[str, Any]]) -> Tuple[Dict[str, Dict[str, Any]],
-                                                                      Dict[str, Dict[str, Dict[str, Any]]]]:
+Table = Dict[str, Dict[str, Any]]
+
+
+def index_observations(observations: Iterable[Dict[str, Any]]) -> Tuple[Table, Dict[str, Table]]:
     """``(direct[probe], proxies[base_url][probe])``; the first observation per probe wins."""
     direct: Dict[str, Dict[str, Any]] = {}
     proxies: Dict[str, Dict[str, Dict[str, Any]]] = {}

@@ -34,12 +34,18 @@ extends_documentation_fragment:
   - grafana_ops.auth.connection.attributes_action_group
   - ansible.builtin.action_common_attributes
 attributes:
+  platform:
+    support: full
+    platforms: posix
+    details:
+      - Runs wherever Python and C(requests) run and talks to Grafana (and the proxies) over HTTP(S).
   check_mode:
     support: full
     details: The module only reads; it behaves the same in check mode.
   diff_mode:
     support: none
   idempotent:
+    description: The module never changes anything; every run reports C(changed=false).
     support: full
 options:
   url:

@@ -84,7 +84,8 @@ def failing(body, status=401, cred=None):
     return [health(), obs("endpoint", status, body)], cred or token_cred()
 
 
-def working(user=USER_12, org=ORG1, endpoint_status=200, endpoint_body=HOME, user_status=200):
+def working(user=None, org=None, endpoint_status=200, endpoint_body=None, user_status=200):
+    user, org, endpoint_body = user or USER_12, org or ORG1, endpoint_body or HOME
     return [health(), obs("endpoint", endpoint_status, endpoint_body), obs("user", user_status, user),
             obs("org", 200, org)]
 
