@@ -13,9 +13,9 @@ description:
   - Ensures that a Grafana service account has a token named O(name) that is neither expired
     nor revoked, replaces it before it lapses (O(rotation_window)), retires or prunes the old
     ones, and writes the key of a new token atomically to O(dest).
-  - Grafana shows a token's key only once, in the answer that creates it. The key is therefore
+  - "Grafana shows a token's key only once, in the answer that creates it. The key is therefore
     returned (RV(key)) and written to O(dest) only by the run that mints the token; later runs
-    return RV(token) without a key. Register the result with C(no_log: true) on the task.
+    return RV(token) without a key. Register the result with C(no_log: true) on the task."
   - "The module owns exactly the tokens of the account named O(name) and those named
     C(<name>-r<UTC YYYYMMDDHHMMSS>) or C(<name>-r<UTC YYYYMMDDHHMMSS>-NN) (the rotation suffix
     it generates; C(-01) to C(-99) are added when two tokens are minted in the same second).
@@ -82,7 +82,7 @@ options:
   prune_expired:
     description:
       - Delete owned tokens that have expired, and owned tokens that are revoked (for example
-        by Grafana's secret scanning): neither can ever authenticate again.
+        by Grafana's secret scanning); neither can ever authenticate again.
       - Only matters with O(keep_previous=true); with V(false) every non-current owned token is
         deleted anyway.
     type: bool
@@ -131,9 +131,15 @@ attributes:
   safe_file_operations:
     description: Uses Ansible's atomic move for O(dest).
     support: full
+  platform:
+    support: full
+    platforms: posix
+    details:
+      - Runs wherever Python and C(requests) run and talks to Grafana over HTTP(S); O(dest)
+        needs a POSIX file system.
 notes:
-  - Put C(no_log: true) on every task that registers the result of a run that may mint a token:
-    RV(key) is in it. The module marks nothing else secret.
+  - "Put C(no_log: true) on every task that registers the result of a run that may mint a token:
+    RV(key) is in it."
   - "A create that fails without a clear answer (HTTP 5xx, timeout, dropped connection) is not
     retried: the key may have been lost on the way. The module lists the tokens again; if Grafana
     did create the token it is deleted (nobody holds its key), and the task fails saying so. A
@@ -255,8 +261,8 @@ token:
 key:
   description:
     - The key (V(glsa_...)) of the token minted in this run. Grafana never shows it again.
-    - Only returned when a token was minted by this run, never in check mode. Use C(no_log: true)
-      on the task.
+    - "Only returned when a token was minted by this run, never in check mode. Use C(no_log: true)
+      on the task."
   returned: when a token was minted
   type: str
   sample: glsa_...
@@ -288,7 +294,9 @@ msg:
   description: What the run did (or would do) and why, in words.
   returned: always
   type: str
-  sample: "Token 'deploy-r20261129150000' created (expires in 30d) because token 'deploy' is inside the rotation window (7d), 6d23h left; its key written to /run/ci/token."
+  sample: >-
+    Token 'deploy-r20261129150000' created (expires in 30d) because token 'deploy' is inside
+    the rotation window (7d), 6d23h left; its key written to /run/ci/token.
 diff:
   description: Owned tokens (name, expiration, state) before and after the run. Never a key.
   returned: in diff mode

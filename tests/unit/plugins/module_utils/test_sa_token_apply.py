@@ -43,8 +43,12 @@ class FakeResponse:
         self.text = text if text is not None else (json.dumps(body) if body is not None else "")
 
 
+def iso(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def new_key():
-    secret = "".join(random.choice(string.ascii_letters + string.digits) for _ in range(32))
+    secret = "".join(random.choices(string.ascii_letters + string.digits, k=32))
     return f"glsa_{secret}_{glsa_checksum('glsa_' + secret)}"
 
 
@@ -85,7 +89,6 @@ class FakeGrafana:
 
     def dto(self, token):
         expired = token["expires"] is not None and token["expires"] <= self.now
-        iso = (lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"))
         return {"id": token["id"], "name": token["name"], "created": iso(token["created"]),
                 "lastUsedAt": None, "expiration": iso(token["expires"]) if token["expires"] else None,
                 "secondsUntilExpiration": 0, "hasExpired": expired, "isRevoked": token["revoked"]}
@@ -195,18 +198,26 @@ def grafana():
     return FakeGrafana()
 
 
-def run(grafana, check_mode=False, diff=False, key_file=None, **params):
+def no_sleep(seconds):
+    del seconds
+
+
+def run_with_client(grafana, check_mode=False, diff=False, key_file=None, **params):
     client = GrafanaClient("http://127.0.0.1:3000", username="admin", password="admin",
-                           session=grafana, sleep=lambda s: None)
+                           session=grafana, sleep=no_sleep)
     params.setdefault("service_account", "ci-bot")
     params.setdefault("name", "ci")
     result = run_token(client, params, check_mode=check_mode, diff=diff, key_file=key_file)
     return result, client
 
 
+def run(grafana, **kwargs):
+    return run_with_client(grafana, **kwargs)[0]
+
+
 # ------------------------------------------------------------------- budgets
 def test_first_run_mints_with_one_listing_and_one_create(grafana):
-    result, client = run(grafana, ttl="30d")
+    result, client = run_with_client(grafana, ttl="30d")
     assert [c[0] for c in grafana.calls] == ["GET", "GET", "POST"]
     assert client.request_count == 3
     assert result["changed"] is True and result["rotated"] is False
@@ -220,14 +231,14 @@ def test_first_run_mints_with_one_listing_and_one_create(grafana):
 def test_rerun_sends_no_write(grafana):
     run(grafana)
     grafana.calls.clear()
-    result, _ = run(grafana)
+    result = run(grafana)
     assert grafana.calls == [("GET", "/api/serviceaccounts/search"), ("GET", "/api/serviceaccounts/1/tokens")]
     assert result["changed"] is False and "key" not in result
     assert result["token"]["name"] == "ci" and result["pruned"] == []
 
 
 def test_account_by_id(grafana):
-    result, _ = run(grafana, service_account=None, service_account_id=1)
+    result = run(grafana, service_account=None, service_account_id=1)
     assert grafana.calls[0] == ("GET", "/api/serviceaccounts/1")
     assert result["changed"] is True
 
@@ -248,11 +259,11 @@ def test_bad_window_fails_before_any_request(grafana):
 def test_rotation_keeps_previous_then_prunes_it_once_expired(grafana):
     run(grafana, ttl="10d", rotation_window="3d")
     grafana.now += dt.timedelta(days=8)
-    result, _ = run(grafana, ttl="10d", rotation_window="3d")
+    result = run(grafana, ttl="10d", rotation_window="3d")
     assert result["rotated"] is True and result["token"]["name"] == "ci-r20261207120000"
     assert grafana.names() == ["ci", "ci-r20261207120000"]
     grafana.now += dt.timedelta(days=2)
-    result, _ = run(grafana, ttl="10d", rotation_window="3d")
+    result = run(grafana, ttl="10d", rotation_window="3d")
     assert result["changed"] is True and "key" not in result
     assert result["pruned"] == [{"id": 1, "name": "ci", "reason": "expired"}]
     assert grafana.names() == ["ci-r20261207120000"]
@@ -262,7 +273,7 @@ def test_rotation_without_keep_previous_deletes_old_after_create(grafana):
     run(grafana, ttl="10d", rotation_window="3d")
     grafana.now += dt.timedelta(days=8)
     grafana.calls.clear()
-    result, _ = run(grafana, ttl="10d", rotation_window="3d", keep_previous=False)
+    result = run(grafana, ttl="10d", rotation_window="3d", keep_previous=False)
     assert [c[0] for c in grafana.calls] == ["GET", "GET", "POST", "DELETE"]
     assert result["pruned"] == [{"id": 1, "name": "ci", "reason": "replaced"}]
     assert grafana.names() == ["ci-r20261207120000"]
@@ -271,7 +282,7 @@ def test_rotation_without_keep_previous_deletes_old_after_create(grafana):
 def test_two_rotations_in_the_same_second_get_distinct_names(grafana):
     grafana.add_token("ci", left=-10)
     grafana.add_token("ci-r20261129120000", left=-5)
-    result, _ = run(grafana, prune_expired=False)
+    result = run(grafana, prune_expired=False)
     assert result["token"]["name"] == "ci-r20261129120000-01"
 
 
@@ -286,19 +297,19 @@ def test_absent_deletes_owned_tokens_only(grafana):
     grafana.add_token("ci", left=-10)
     grafana.add_token("ci-r20261129110000")
     grafana.add_token("cia")
-    result, _ = run(grafana, state="absent")
+    result = run(grafana, state="absent")
     assert result["changed"] is True and result["token"] is None
     assert [p["reason"] for p in result["pruned"]] == ["absent", "absent"]
     assert grafana.names() == ["cia"]
-    result, _ = run(grafana, state="absent")
+    result = run(grafana, state="absent")
     assert result["changed"] is False
 
 
 # ------------------------------------------------------------------- check mode
 def test_check_mode_predicts_without_writes_or_key(grafana):
     grafana.add_token("ci", left=2 * DAY)
-    result, _ = run(grafana, check_mode=True, diff=True, rotation_window="7d",
-                    keep_previous=False, key_file=FakeKeyFile(status="present"))
+    result = run(grafana, check_mode=True, diff=True, rotation_window="7d",
+                 keep_previous=False, key_file=FakeKeyFile(status="present"))
     assert grafana.writes() == []
     assert "key" not in result
     assert result["changed"] is True and result["rotated"] is True and result["dest_written"] is True
@@ -309,7 +320,7 @@ def test_check_mode_predicts_without_writes_or_key(grafana):
 
 
 def test_diff_never_contains_the_key(grafana):
-    result, _ = run(grafana, diff=True)
+    result = run(grafana, diff=True)
     assert result["key"] not in json.dumps(result["diff"])
     assert result["key"] not in result["msg"]
 
@@ -317,14 +328,14 @@ def test_diff_never_contains_the_key(grafana):
 # ------------------------------------------------------------------- delivery
 def test_key_is_delivered_when_minted(grafana):
     key_file = FakeKeyFile()
-    result, _ = run(grafana, key_file=key_file)
+    result = run(grafana, key_file=key_file)
     assert key_file.written == [result["key"]] and result["dest_written"] is True
 
 
 def test_lost_dest_re_mints_and_warns(grafana):
     run(grafana, key_file=FakeKeyFile())
     key_file = FakeKeyFile(status="missing")
-    result, client = run(grafana, key_file=key_file, keep_previous=False)
+    result, client = run_with_client(grafana, key_file=key_file, keep_previous=False)
     assert result["changed"] is True and result["rotated"] is True
     assert key_file.written == [result["key"]]
     assert result["token"]["name"] == "ci-r20261129120000"
@@ -335,7 +346,7 @@ def test_lost_dest_re_mints_and_warns(grafana):
 def test_present_dest_is_not_rewritten(grafana):
     run(grafana, key_file=FakeKeyFile())
     key_file = FakeKeyFile(status="present")
-    result, _ = run(grafana, key_file=key_file)
+    result = run(grafana, key_file=key_file)
     assert result["changed"] is False and key_file.written == [] and key_file.preflights == 0
 
 
@@ -367,7 +378,7 @@ def test_ambiguous_5xx_after_effect_deletes_the_orphan(grafana):
         run(grafana)
     assert [c[0] for c in grafana.calls] == ["GET", "GET", "POST", "GET", "DELETE"]
     assert grafana.names() == []
-    result, _ = run(grafana)  # a rerun mints normally
+    result = run(grafana)  # a rerun mints normally
     assert is_glsa(result["key"]) and grafana.names() == ["ci"]
 
 
@@ -408,7 +419,7 @@ def test_create_errors_are_explained(grafana, setup, params, message):
 def test_deletion_failure_after_a_mint_is_a_warning_not_a_lost_key(grafana):
     grafana.add_token("ci", left=-10)
     grafana.faults.append(("DELETE", "/tokens/1", "before", FakeResponse(403, {"message": "denied"})))
-    result, client = run(grafana)
+    result, client = run_with_client(grafana)
     assert is_glsa(result["key"])
     assert result["pruned"] == []
     assert any("Could not delete expired token 'ci'" in w for w in client.warnings)
@@ -427,8 +438,8 @@ def test_server_clock_decides_not_the_local_one(grafana):
     """The fake's clock is years away from the machine's: only the Date header counts."""
     grafana.now = dt.datetime(2031, 1, 1, tzinfo=dt.timezone.utc)
     grafana.add_token("ci", left=10 * DAY)
-    result, _ = run(grafana, rotation_window="7d")
+    result = run(grafana, rotation_window="7d")
     assert result["changed"] is False
     grafana.now += dt.timedelta(days=4)
-    result, _ = run(grafana, rotation_window="7d")
+    result = run(grafana, rotation_window="7d")
     assert result["rotated"] is True and result["token"]["name"] == "ci-r20310105000000"

@@ -59,8 +59,7 @@ def run_module(capsys, check_mode=False, diff=False, **args):
         params["_ansible_diff"] = True
     with patch_module_args(params), pytest.raises(SystemExit):
         service_account_token.main()
-    out = capsys.readouterr().out
-    return json.loads(out), out
+    return json.loads(capsys.readouterr().out)
 
 
 def mode_of(path):
@@ -69,16 +68,16 @@ def mode_of(path):
 
 def test_mints_delivers_and_is_idempotent(grafana, capsys, tmp_path):
     dest = tmp_path / "token"
-    result, raw = run_module(capsys, dest=str(dest), ttl="30d", rotation_window="7d")
+    result = run_module(capsys, dest=str(dest), ttl="30d", rotation_window="7d")
     assert result["changed"] is True and result["dest_written"] is True
     assert is_glsa(result["key"])
     assert dest.read_bytes() == result["key"].encode()  # no trailing newline
     assert mode_of(dest) == 0o600
-    assert PASSWORD not in raw
+    assert PASSWORD not in json.dumps(result)
     assert "expires in 30d" in result["msg"]  # not masked: ttl is no secret
 
     grafana.calls.clear()
-    again, _ = run_module(capsys, dest=str(dest), ttl="30d", rotation_window="7d")
+    again = run_module(capsys, dest=str(dest), ttl="30d", rotation_window="7d")
     assert again["changed"] is False and "key" not in again and again["dest_written"] is False
     assert [c[0] for c in grafana.calls] == ["GET", "GET"]
     assert dest.read_text() == result["key"]
@@ -86,9 +85,9 @@ def test_mints_delivers_and_is_idempotent(grafana, capsys, tmp_path):
 
 def test_lost_dest_re_mints_with_a_warning(grafana, capsys, tmp_path):
     dest = tmp_path / "token"
-    first, _ = run_module(capsys, dest=str(dest))
+    first = run_module(capsys, dest=str(dest))
     dest.unlink()
-    result, _ = run_module(capsys, dest=str(dest))
+    result = run_module(capsys, dest=str(dest))
     assert result["changed"] is True and result["rotated"] is True and result["dest_written"] is True
     assert result["key"] != first["key"] and dest.read_text() == result["key"]
     assert result["token"]["name"].startswith("ci-r")
@@ -100,27 +99,27 @@ def test_mode_drift_is_fixed_without_minting(grafana, capsys, tmp_path):
     dest = tmp_path / "token"
     run_module(capsys, dest=str(dest))
     os.chmod(dest, 0o644)
-    result, _ = run_module(capsys, dest=str(dest))
+    result = run_module(capsys, dest=str(dest))
     assert result["changed"] is True and "key" not in result and result["dest_written"] is False
     assert mode_of(dest) == 0o600
 
 
 def test_check_mode_writes_nothing(grafana, capsys, tmp_path):
     dest = tmp_path / "token"
-    result, _ = run_module(capsys, check_mode=True, diff=True, dest=str(dest))
+    result = run_module(capsys, check_mode=True, diff=True, dest=str(dest))
     assert result["changed"] is True and result["dest_written"] is True and "key" not in result
     assert result["diff"]["after"]["tokens"][0]["name"] == "ci"
     assert not dest.exists() and grafana.writes() == []
 
 
 def test_missing_dest_directory_fails_before_minting(grafana, capsys, tmp_path):
-    result, _ = run_module(capsys, dest=str(tmp_path / "nope" / "token"))
+    result = run_module(capsys, dest=str(tmp_path / "nope" / "token"))
     assert result["failed"] is True and "does not exist" in result["msg"]
     assert grafana.writes() == []
 
 
 def test_rotation_window_not_shorter_than_ttl_fails_before_any_request(grafana, capsys):
-    result, _ = run_module(capsys, ttl="7d", rotation_window="7d")
+    result = run_module(capsys, ttl="7d", rotation_window="7d")
     assert result["failed"] is True and "must be shorter than ttl" in result["msg"]
     assert grafana.calls == []
 
@@ -130,14 +129,14 @@ def test_rotation_window_not_shorter_than_ttl_fails_before_any_request(grafana, 
     ({"service_account_id": 1}, "mutually exclusive"),
 ])
 def test_account_options(grafana, capsys, args, message):
-    result, _ = run_module(capsys, **args)
+    result = run_module(capsys, **args)
     assert result["failed"] is True and message in result["msg"]
 
 
 def test_rotation_from_the_server_clock(grafana, capsys, tmp_path):
     dest = tmp_path / "token"
-    first, _ = run_module(capsys, dest=str(dest), ttl="10d", rotation_window="3d", keep_previous=False)
+    first = run_module(capsys, dest=str(dest), ttl="10d", rotation_window="3d", keep_previous=False)
     grafana.now += dt.timedelta(days=8)
-    result, _ = run_module(capsys, dest=str(dest), ttl="10d", rotation_window="3d", keep_previous=False)
+    result = run_module(capsys, dest=str(dest), ttl="10d", rotation_window="3d", keep_previous=False)
     assert result["rotated"] is True and dest.read_text() == result["key"] != first["key"]
     assert result["pruned"] == [{"id": first["token"]["id"], "name": "ci", "reason": "replaced"}]
