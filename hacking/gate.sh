@@ -25,6 +25,10 @@ VENV=$ROOT/.venv
 VENV_216=$ROOT/.venv-2.16
 STANDIN=$ROOT/.ci/get_pip_standin.py
 BASE_PATH=$PATH
+# ansible-test sanity builds per-test venvs under ~/.ansible/test/venv and is not safe against a
+# concurrent ansible-test building the same venv (seen here: "does not have pip available").
+# The gate gives it a HOME of its own, kept across runs (warm venvs), and one gate at a time.
+SANITY_HOME=${GATE_SANITY_HOME:-$HOME/.cache/grafana_ops-gate/home}
 
 # ---------------------------------------------------------------------------------------------
 # output helpers
@@ -83,14 +87,17 @@ ensure_venv() {
 
 # ansible-test downloads get-pip.py from a host this network cannot reach; it uses
 # ~/.ansible/test/cache/get_pip_<pip version>.py when present (see .ci/get_pip_standin.py).
+# Installed for the gate's sanity HOME and the real one (units/integration, ad-hoc runs).
 install_pip_standin() {
-  local venv=$1 cache=$HOME/.ansible/test/cache v target
-  mkdir -p "$cache" || return 1
-  while read -r v; do
-    target=$cache/get_pip_${v//./_}.py
-    rm -f "$target.download"
-    cmp -s "$STANDIN" "$target" || cp "$STANDIN" "$target" || return 1
-  done < <(grep -ohP "pip='\K[0-9.]+" "$venv"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | sort -u)
+  local venv=$1 cache v target
+  for cache in "$SANITY_HOME/.ansible/test/cache" "$HOME/.ansible/test/cache"; do
+    mkdir -p "$cache" || return 1
+    while read -r v; do
+      target=$cache/get_pip_${v//./_}.py
+      rm -f "$target.download"
+      cmp -s "$STANDIN" "$target" || cp "$STANDIN" "$target" || return 1
+    done < <(grep -ohP "pip='\K[0-9.]+" "$venv"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | sort -u)
+  done
 }
 
 galaxy_field() {
@@ -125,6 +132,12 @@ skip() { SKIPPED=$*; note "skipped: $*"; }
 
 in_stage() { (cd "$STAGE" && "$@"); }
 
+# ansible-test sanity with the gate's own HOME (see SANITY_HOME), serialised across gate runs.
+sanity_in_stage() {
+  mkdir -p "$SANITY_HOME" || return 1
+  in_stage flock "$SANITY_HOME/.lock" env HOME="$SANITY_HOME" "$@"
+}
+
 step_changelog() {
   antsibull-changelog lint && note "changelog fragments: $(find changelogs/fragments -type f ! -name .keep | wc -l), all valid"
 }
@@ -153,13 +166,13 @@ step_lint() {
 }
 
 step_sanity-2.21() {
-  in_stage ansible-test sanity --color no
+  sanity_in_stage ansible-test sanity --color no
 }
 
 step_sanity-2.16() {
   ensure_venv "$VENV_216" 3.11 hacking/requirements-2.16.txt || return 1
   install_pip_standin "$VENV_216" || return 1
-  in_stage env PATH="$VENV_216/bin$PYDIRS:$BASE_PATH" VIRTUAL_ENV="$VENV_216" \
+  sanity_in_stage env PATH="$VENV_216/bin$PYDIRS:$BASE_PATH" VIRTUAL_ENV="$VENV_216" \
     "$VENV_216/bin/ansible-test" sanity --color no
 }
 
