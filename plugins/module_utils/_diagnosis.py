@@ -690,7 +690,7 @@ def identity(direct: Dict[str, Dict[str, Any]], cred: Dict[str, Any],
     if _ok(org):
         result["org_id"] = (org.get("data") or {}).get("id", result["org_id"])
         result["org_name"] = (org.get("data") or {}).get("name")
-    if result["authenticated"] and result["kind"] is None and cred.get("token_format") == "legacy":
+    if result["authenticated"] and cred.get("token_format") == "legacy" and result["login"] is None:
         result["kind"] = "api_key"
     if result["authenticated"] and result["kind"] is None and cred.get("scheme") == "basic" \
             and cred.get("username") != "api_key":
