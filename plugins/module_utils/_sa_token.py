@@ -328,20 +328,27 @@ def run_token(client: GrafanaClient, params: Mapping[str, Any], *, check_mode: b
 
 
 def ensure_token(client: GrafanaClient, account: Dict[str, Any], spec: TokenSpec, *,
-                 check_mode: bool = False, diff: bool = False, key_file: Any = None) -> Dict[str, Any]:
+                 check_mode: bool = False, diff: bool = False, key_file: Any = None,
+                 tokens: Optional[List[Dict[str, Any]]] = None,
+                 key_missing: bool = False) -> Dict[str, Any]:
     """List, plan and apply one token of ``account``; return the module result.
 
     ``key_file`` is a :class:`~._delivery.KeyFile` (or ``None``).  One token listing, then
-    only the writes the plan needs; warnings go to ``client.warnings``.
+    only the writes the plan needs; warnings go to ``client.warnings``.  ``tokens`` is the
+    account's listing when the caller already has it (``service_accounts`` lists once per
+    account); ``key_missing`` says the consumer's key file (on another host) is gone.
     """
-    tokens = list_tokens(client, account["id"])
+    if tokens is None:
+        tokens = list_tokens(client, account["id"])
     now = client.now()
     dest_status = key_file.status() if key_file is not None and spec.state == "present" else None
-    plan = plan_token(tokens, spec, now, dest_missing=dest_status not in (None, "present"))
+    missing = dest_status not in (None, "present") or (key_missing and spec.state == "present")
+    plan = plan_token(tokens, spec, now, dest_missing=missing)
     if plan.mint is not None and key_file is not None:
         key_file.preflight()
     if plan.mint is not None and plan.mint.reason == MINT_DEST_MISSING:
-        client.warnings.append(_dest_missing_warning(plan, key_file.path, dest_status))
+        where = key_file.path if key_file is not None else "the key file on a consuming host"
+        client.warnings.append(_dest_missing_warning(plan, where, dest_status))
     if check_mode:
         return _result(plan, key_file, None, None, plan.deletions, diff, predicted=True)
     applier = _Applier(client, account, plan, key_file)
