@@ -4,7 +4,7 @@ SHELL := /bin/bash
 GATE := hacking/gate.sh
 
 .PHONY: help test changelog build lint sanity sanity-2.21 sanity-2.16 units integration \
-	molecule double-test venv clean
+	molecule double-test venv clean demo bench
 
 help:
 	@echo "make test          the whole gate: changelog, build, lint, sanity (2.21 + 2.16), units,"
@@ -19,6 +19,12 @@ test:
 
 changelog build lint sanity sanity-2.21 sanity-2.16 units integration molecule double-test:
 	@bash $(GATE) $@
+
+demo:
+	@bash hacking/demo.sh
+
+bench:
+	@bash hacking/gate.sh --setup-only >/dev/null && .venv/bin/python bench/run.py
 
 venv:
 	@bash $(GATE) --setup-only
