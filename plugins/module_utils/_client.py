@@ -231,8 +231,10 @@ class GrafanaClient:
 
     def _send(self, method: str, path: str, body: Any, params: Any, headers: Dict[str, str]) -> Response:
         url = self.base_url + path
+        # verify per request: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE in the environment
+        # override session.verify (psf/requests#3829), which silently dropped ca_path.
         kwargs: Dict[str, Any] = {"headers": headers, "params": params, "timeout": self.timeout,
-                                  "allow_redirects": False}
+                                  "allow_redirects": False, "verify": self.session.verify}
         if body is not None:
             kwargs["json"] = body
         started = time.monotonic()
