@@ -32,6 +32,9 @@ def parser() -> argparse.ArgumentParser:
                      help=f"Grafana release to behave like (default {DEFAULT_VERSION})")
     cli.add_argument("--admin", type=_admin, default=("admin", "admin"), metavar="USER:PASSWORD",
                      help="server admin credentials (default admin:admin)")
+    cli.add_argument("--admin-file", metavar="FILE",
+                     help="read USER:PASSWORD for the server admin from FILE (keeps the password "
+                          "off the command line, where ps and -vvv logs would show it)")
     cli.add_argument("--cert", help="PEM certificate: serve HTTPS (needs --key)")
     cli.add_argument("--key", help="PEM private key for --cert")
     cli.add_argument("--sub-path", type=_sub_path, default="", help="serve the API under this prefix, e.g. /grafana")
@@ -46,6 +49,12 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parser().parse_args(argv)
+    if args.admin_file:
+        with open(args.admin_file, encoding="utf-8") as handle:
+            try:
+                args.admin = _admin(handle.read().strip())
+            except argparse.ArgumentTypeError as err:
+                parser().error(f"--admin-file {args.admin_file}: {err}")
     if bool(args.cert) != bool(args.key):
         parser().error("--cert and --key go together")
     config = Config(version=args.version, admin=args.admin, sub_path=args.sub_path,
