@@ -80,7 +80,7 @@ def _convert(ctx: Ctx, key: ApiKey) -> Optional[User]:
                 key.org_id, f"sa-autogen-{key.name}{suffix}", key.role, False, login=login)
         except Conflict:
             continue
-        key.service_account_id = account.id
+        ctx.store.attach_key(key, account)
         return account
     return None
 

@@ -70,10 +70,7 @@ def search_orgs(ctx: Ctx) -> Response:
     needle, exact = ctx.query_str("query").lower(), ctx.query_str("name")
     orgs = sorted(ctx.store.orgs.values(), key=lambda org: org.name)
     orgs = [org for org in orgs if needle in org.name.lower() and exact in ("", org.name)]
-    per_page = ctx.query_int("perpage")
-    per_page = per_page if per_page > 0 else 1000
-    page = max(ctx.query_int("page"), 1)
-    window = orgs[(page - 1) * per_page:page * per_page]
+    window = ctx.paginate(orgs)[0]
     return ok_json(200, [{"id": org.id, "name": org.name} for org in window])
 
 

@@ -11,7 +11,6 @@ from .responses import Abort, Response, api_error, ok_json, public_error
 from .store import ROLE_RANK, Conflict, User
 
 SA_FORM = {"name": STRING, "role": STRING, "isDisabled": BOOL}
-DEFAULT_PER_PAGE = 1000
 
 
 def avatar_url(name: str) -> str:
@@ -71,7 +70,7 @@ def _head(ctx: Ctx, account: User) -> Dict[str, Any]:
 def sa_dto(ctx: Ctx, account: User, avatar: str, access_control: bool = False) -> Dict[str, Any]:
     """``ServiceAccountDTO`` in struct order (isExternal omitted: omitempty and false)."""
     dto = _head(ctx, account)
-    dto.update(role=account.role, tokens=len(ctx.store.tokens_of(account.id)), avatarUrl=avatar)
+    dto.update(role=account.role, tokens=ctx.store.token_count(account.id), avatarUrl=avatar)
     if access_control:
         dto["accessControl"] = _access_control(ctx)
     return dto
@@ -82,7 +81,7 @@ def sa_profile(ctx: Ctx, account: User, access_control: bool = False) -> Dict[st
     dto = _head(ctx, account)
     dto.update(createdAt=rfc3339(account.created), updatedAt=rfc3339(account.updated),
                avatarUrl=avatar_url(account.name), role=account.role, teams=None)
-    count = len(ctx.store.tokens_of(account.id))
+    count = ctx.store.token_count(account.id)
     if count:
         dto["tokens"] = count
     if access_control:
@@ -149,11 +148,8 @@ def delete(ctx: Ctx) -> Response:
 
 def search(ctx: Ctx) -> Response:
     """GET /api/serviceaccounts/search: filter, order by email then login, paginate."""
-    per_page = ctx.query_int("perpage")
-    per_page = per_page if per_page > 0 else DEFAULT_PER_PAGE
-    page = max(ctx.query_int("page"), 1)
     matches = sorted(_filtered(ctx), key=lambda account: (account.email, account.login))
-    window = matches[(page - 1) * per_page:page * per_page]
+    window, page, per_page = ctx.paginate(matches)
     with_ac = ctx.query_bool("accesscontrol")
     items = [sa_dto(ctx, account, avatar_url(account.name), with_ac) for account in window]
     return ok_json(200, {"totalCount": len(matches), "serviceAccounts": items, "page": page, "perPage": per_page})

@@ -12,42 +12,41 @@ from .responses import Abort, api_error
 from .settings import Settings
 from .store import Store
 
+DEFAULT_PER_PAGE = 1000
+
 
 @dataclass
 class Request:
-    """A parsed HTTP request; header names are lower-case, the first value wins (Go's Get)."""
+    """A parsed HTTP request; header names are lower-case, the first value wins (Go's Get).
+
+    The target is split once here: several steps (faults, sub-path, auth, handlers) read it.
+    """
 
     method: str
     target: str
     headers: Dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    raw_path: str = "/"
+    query_string: str = ""
+    _query: Dict[str, List[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, method: str, target: str, header_pairs: Iterable[Tuple[str, str]], body: bytes) -> "Request":
         headers: Dict[str, str] = {}
         for name, value in header_pairs:
             headers.setdefault(name.lower(), value)
-        return cls(method.upper(), target, headers, body)
+        split = urlsplit(target)
+        return cls(method.upper(), target, headers, body, split.path or "/", split.query,
+                   parse_qs(split.query, keep_blank_values=True))
 
     @property
     def path(self) -> str:
         """The decoded path, without the query."""
-        return unquote(urlsplit(self.target).path) or "/"
-
-    @property
-    def raw_path(self) -> str:
-        return urlsplit(self.target).path or "/"
-
-    @property
-    def query_string(self) -> str:
-        return urlsplit(self.target).query
-
-    def query(self) -> Dict[str, List[str]]:
-        return parse_qs(self.query_string, keep_blank_values=True)
+        return unquote(self.raw_path)
 
     def first(self, name: str) -> Optional[str]:
         """First value of a query parameter, like Go's ``Query().Get``."""
-        values = self.query().get(name)
+        values = self._query.get(name)
         return values[0] if values else None
 
 
@@ -91,3 +90,11 @@ class Ctx:
 
     def query_str(self, name: str) -> str:
         return self.request.first(name) or ""
+
+    def paginate(self, items: List[Any]) -> Tuple[List[Any], int, int]:
+        """The ``page`` (at least 1) of ``perpage`` items (1000 when absent or <= 0), as Grafana's
+        searches read them; returns the window and the page and per-page values used."""
+        per_page = self.query_int("perpage")
+        per_page = per_page if per_page > 0 else DEFAULT_PER_PAGE
+        page = max(self.query_int("page"), 1)
+        return items[(page - 1) * per_page:page * per_page], page, per_page

@@ -11,6 +11,8 @@ import threading
 from collections import deque
 from typing import Any, Deque, Dict, List, Optional
 
+from .auth import BASIC, BEARER
+
 MAX_ENTRIES = 10000  # bounded so long benchmarks do not grow memory without limit
 _TOKEN_RE = re.compile(r"gl[a-z]*_[A-Za-z0-9]{32}_[0-9a-f]{8}|eyJrIjoi[A-Za-z0-9+/=%]*")
 
@@ -19,9 +21,9 @@ def auth_scheme(header: Optional[str]) -> str:
     """``bearer``, ``basic``, ``none`` or ``other`` (the exact, case-sensitive prefixes count)."""
     if not header:
         return "none"
-    if header.startswith("Bearer "):
+    if header.startswith(BEARER):
         return "bearer"
-    if header.startswith("Basic "):
+    if header.startswith(BASIC):
         return "basic"
     return "other"
 

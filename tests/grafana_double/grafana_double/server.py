@@ -108,6 +108,7 @@ class DoubleHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # listen backlog: benchmarks open many connections at once
 
     def __init__(self, host: str, port: int, double: Double, tls: Optional[ssl.SSLContext] = None) -> None:
         if ":" in host:

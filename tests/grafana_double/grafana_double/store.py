@@ -92,7 +92,11 @@ def generate_login(prefix: str, org_id: int, name: str) -> str:
 
 
 class Store:
-    """All mutable Grafana state; callers hold ``lock`` around a request."""
+    """All mutable Grafana state; callers hold ``lock`` around a request.
+
+    Lookups on the request path (Basic login, token hash, key name, tokens of an SA) go
+    through indexes kept next to the tables, so cost stays flat as benchmarks add rows.
+    """
 
     def __init__(self, clock: Callable[[], float], admin: Tuple[str, str], secrets: SecretLog) -> None:
         self.lock = threading.RLock()
@@ -108,8 +112,11 @@ class Store:
             self.orgs: Dict[int, Org] = {1: Org(1, MAIN_ORG, now)}
             self.users: Dict[int, User] = {}
             self.keys: Dict[int, ApiKey] = {}
-            self._key_by_hash: Dict[str, ApiKey] = {}
             self.dashboards: Dict[Tuple[int, str], Dashboard] = {}
+            self._by_login: Dict[str, User] = {}  # lower-cased login and email -> row
+            self._by_hash: Dict[str, ApiKey] = {}  # SA tokens only; legacy keys go by name
+            self._by_name: Dict[Tuple[int, str], ApiKey] = {}  # (org, name) -> key
+            self._by_owner: Dict[int, Dict[int, ApiKey]] = {}  # SA id -> its tokens by id
             self._ids = {"org": 1, "user": 0, "key": 0, "dashboard": 0}
             login, password = self._admin
             self.add_user(login, password, 1, "Admin", server_admin=True, email="admin@localhost")
@@ -122,8 +129,13 @@ class Store:
 
     def login_taken(self, login: str) -> bool:
         """Login/email uniqueness over the whole user table, case-insensitive."""
-        folded = login.lower()
-        return any(folded in (user.login.lower(), user.email.lower()) for user in self.users.values())
+        return login.lower() in self._by_login
+
+    def _insert_user(self, user: User) -> User:
+        self.users[user.id] = user
+        self._by_login[user.login.lower()] = user
+        self._by_login[user.email.lower()] = user
+        return user
 
     def add_user(self, login: str, password: str, org_id: int, role: str, *, server_admin: bool = False,
                  email: str = "", extra_actions: Iterable[str] = ()) -> User:
@@ -131,17 +143,14 @@ class Store:
         if self.login_taken(login) or (email and self.login_taken(email)):
             raise Conflict("user already exists")
         now = self._now()
-        user = User(self._next("user"), tokens.short_uid(), login, email or login, login, now, now,
-                    password=password, is_server_admin=server_admin,
-                    memberships={org_id: role}, extra_actions=frozenset(extra_actions))
-        self.users[user.id] = user
-        return user
+        return self._insert_user(User(
+            self._next("user"), tokens.short_uid(), login, email or login, login, now, now, password=password,
+            is_server_admin=server_admin, memberships={org_id: role}, extra_actions=frozenset(extra_actions)))
 
     def find_user(self, login_or_email: str) -> Optional[User]:
         """A person (never a service account) by login or email, case-insensitive."""
-        folded = login_or_email.lower()
-        return next((user for user in self.users.values() if not user.is_service_account
-                     and folded in (user.login.lower(), user.email.lower())), None)
+        user = self._by_login.get(login_or_email.lower())
+        return user if user is not None and not user.is_service_account else None
 
     def create_service_account(self, org_id: int, name: str, role: str, disabled: bool,
                                login: str = "") -> User:
@@ -150,10 +159,8 @@ class Store:
         if self.login_taken(login):
             raise Conflict("service account already exists")
         now = self._now()
-        account = User(self._next("user"), tokens.short_uid(), login, login, name, now, now,
-                       is_service_account=True, is_disabled=disabled, memberships={org_id: role})
-        self.users[account.id] = account
-        return account
+        return self._insert_user(User(self._next("user"), tokens.short_uid(), login, login, name, now, now,
+                                      is_service_account=True, is_disabled=disabled, memberships={org_id: role}))
 
     def service_account(self, account_id: int, org_id: int) -> Optional[User]:
         """An SA visible from ``org_id`` (another org's SA is invisible)."""
@@ -173,6 +180,8 @@ class Store:
         for key in self.tokens_of(account.id):
             self.delete_key(key)
         del self.users[account.id]
+        self._by_login.pop(account.login.lower(), None)
+        self._by_login.pop(account.email.lower(), None)
 
     def touch(self, user: User) -> None:
         user.updated = self._now()
@@ -181,19 +190,22 @@ class Store:
 
     def key_name_taken(self, org_id: int, name: str) -> bool:
         """Token names are unique per org across SA tokens and legacy keys."""
-        return any(key.org_id == org_id and key.name == name for key in self.keys.values())
+        return (org_id, name) in self._by_name
 
     def _expiry(self, seconds_to_live: int) -> Optional[int]:
         # Grafana stores now+ttl truncated to whole seconds; 0 means "never".
         return int(self._now() + seconds_to_live) if seconds_to_live else None
 
-    def _insert_key(self, key: ApiKey, secret_hash: str, plaintext: str) -> Tuple[ApiKey, str]:
+    def _insert_key(self, key: ApiKey, plaintext: str) -> Tuple[ApiKey, str]:
         if self.key_name_taken(key.org_id, key.name):
             raise Conflict(key.name)
         key.id = self._next("key")
         self.keys[key.id] = key
+        self._by_name[(key.org_id, key.name)] = key
         if not key.legacy_format:
-            self._key_by_hash[secret_hash] = key
+            self._by_hash[key.hash] = key
+        if key.service_account_id is not None:
+            self._by_owner.setdefault(key.service_account_id, {})[key.id] = key
         self._secrets.add_key(plaintext)
         return key, plaintext
 
@@ -202,24 +214,32 @@ class Store:
         plaintext, secret = tokens.mint_sa_token()
         row = ApiKey(0, account.org_id, name, tokens.hash_secret(secret), "Viewer", self._now(),
                      self._expiry(seconds_to_live), service_account_id=account.id)
-        return self._insert_key(row, row.hash, plaintext)
+        return self._insert_key(row, plaintext)
 
     def add_legacy_key(self, org_id: int, name: str, role: str, seconds_to_live: int) -> Tuple[ApiKey, str]:
         """Mint a legacy base64-JSON API key."""
         plaintext, secret = tokens.mint_legacy_key(name, org_id)
         row = ApiKey(0, org_id, name, tokens.hash_secret(secret), role, self._now(),
                      self._expiry(seconds_to_live), legacy_format=True)
-        return self._insert_key(row, row.hash, plaintext)
+        return self._insert_key(row, plaintext)
+
+    def attach_key(self, key: ApiKey, account: User) -> None:
+        """Make a plain legacy key the token of ``account`` (API-key migration)."""
+        key.service_account_id = account.id
+        self._by_owner.setdefault(account.id, {})[key.id] = key
 
     def key_by_secret(self, secret: str) -> Optional[ApiKey]:
-        return self._key_by_hash.get(tokens.hash_secret(secret))
+        return self._by_hash.get(tokens.hash_secret(secret))
 
     def legacy_key(self, org_id: int, name: str) -> Optional[ApiKey]:
-        return next((key for key in self.keys.values()
-                     if key.legacy_format and key.org_id == org_id and key.name == name), None)
+        key = self._by_name.get((org_id, name))
+        return key if key is not None and key.legacy_format else None
 
     def tokens_of(self, account_id: int) -> List[ApiKey]:
-        return [key for key in self.keys.values() if key.service_account_id == account_id]
+        return list(self._by_owner.get(account_id, {}).values())
+
+    def token_count(self, account_id: int) -> int:
+        return len(self._by_owner.get(account_id, {}))
 
     def plain_keys(self, org_id: int) -> List[ApiKey]:
         """Legacy keys that do not belong to a service account."""
@@ -227,7 +247,10 @@ class Store:
 
     def delete_key(self, key: ApiKey) -> None:
         del self.keys[key.id]
-        self._key_by_hash.pop(key.hash, None)
+        self._by_hash.pop(key.hash, None)
+        self._by_name.pop((key.org_id, key.name), None)
+        if key.service_account_id is not None:
+            self._by_owner.get(key.service_account_id, {}).pop(key.id, None)
 
     # orgs and dashboards -------------------------------------------------------------------
 

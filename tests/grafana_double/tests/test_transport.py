@@ -136,15 +136,16 @@ def test_concurrent_writes_are_atomic(grafana: Client) -> None:
     def create(index: int) -> Tuple[int, int]:
         with requests.Session() as session:
             session.trust_env = False
-            made = session.post(f"{grafana.base_url}/api/serviceaccounts", json={"name": f"sa {index}"}, auth=("admin", "admin"))
+            made = session.post(f"{grafana.base_url}/api/serviceaccounts", json={"name": f"sa {index}"},
+                                auth=("admin", "admin"), timeout=30)
             token = session.post(f"{grafana.base_url}/api/serviceaccounts/{account['id']}/tokens",
-                                 json={"name": "only-one"}, auth=("admin", "admin"))
+                                 json={"name": "only-one"}, auth=("admin", "admin"), timeout=30)
             return made.status_code, token.status_code
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         results = list(pool.map(create, range(48)))
-    assert [made for made, _token in results] == [201] * 48
-    assert sorted(token for _made, token in results) == [200] + [400] * 47
+    assert [made for made, _token in results] == [201] * 48, results
+    assert sorted(token for _made, token in results) == [200] + [400] * 47, results
     listed = grafana.admin("GET", "/api/serviceaccounts/search").json()["serviceAccounts"]
     assert len({item["id"] for item in listed}) == 49
 
