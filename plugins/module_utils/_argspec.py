@@ -9,7 +9,7 @@ the two in step (the validate-modules sanity test compares them).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, Optional
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
@@ -73,11 +73,18 @@ def run_module(module: AnsibleModule, work: Callable[[GrafanaClient], Dict[str, 
     if needs_credentials and not (params.get("token") or params.get("url_username")):
         module.fail_json(msg="No credentials: set token (or GRAFANA_TOKEN), or url_username and "
                              "url_password (or GRAFANA_USER and GRAFANA_PASSWORD).")
+    client: Optional[GrafanaClient] = None
     try:
         client = client_from_params(params)
         result = work(client)
     except GrafanaError as err:
+        _warn(module, client)
         module.fail_json(**err.fail_kwargs())
-    for warning in client.warnings:
-        module.warn(warning)
+    _warn(module, client)
     module.exit_json(**result)
+
+
+def _warn(module: AnsibleModule, client: Optional[GrafanaClient]) -> None:
+    """Pass the client's warnings (e.g. credentials over plain HTTP) on, success or failure."""
+    for warning in client.warnings if client is not None else ():
+        module.warn(warning)
