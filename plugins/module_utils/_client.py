@@ -63,6 +63,7 @@ class Response:
         self.headers = headers
         self.text = text
         self.elapsed_ms = elapsed_ms
+        self.retry_after_refused: Optional[float] = None
         self.body = _parse_json(text, headers.get("Content-Type", ""))
 
     @property
@@ -173,7 +174,9 @@ class GrafanaClient:
             try:
                 response = self._send(method, path, body, params, send_headers)
             except GrafanaConnectionError as err:
-                if not idempotent or err.kind == "tls" or attempt >= self.retries:
+                # A read timeout is not retried: the server is slow, not gone, and the user's
+                # timeout must bound the task (a retry would multiply it).
+                if not idempotent or err.kind in ("tls", "timeout") or attempt >= self.retries:
                     raise
                 self._sleep(self._backoff(attempt))
                 attempt += 1
@@ -203,6 +206,10 @@ class GrafanaClient:
         tried = f" after {attempts} attempts" if attempts > 1 else ""
         msg = (f"{response.method} {response.path} failed with HTTP {response.status}{tried}: "
                f"{self.scrub(response.describe_body())}.")
+        if response.retry_after_refused is not None:
+            msg += (f" Grafana asked to retry after {response.retry_after_refused:g} s (Retry-After), "
+                    f"longer than the {self.max_retry_wait:g} s the module waits at most: try "
+                    "again later.")
         return GrafanaAPIError(
             msg, method=response.method, path=response.path, status=response.status,
             message=response.message, message_id=response.message_id,
@@ -254,6 +261,7 @@ class GrafanaClient:
             return None
         asked = retry_after_seconds(response.headers.get("Retry-After"), self.now())
         if asked is not None and asked > self.max_retry_wait:
+            response.retry_after_refused = asked
             return None
         return asked if asked is not None else self._backoff(attempt)
 
