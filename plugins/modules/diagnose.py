@@ -287,7 +287,9 @@ identity:
     - Who Grafana says the credential is. Grafana 10.x-11.x answer C(/api/user) for a service account
       with 403 C(Endpoint only available for users), which still proves it authenticated as a service account.
     - With admin credentials also the account's role and disabled flag and, with O(token_name), the token's
-      expiry, revocation and last use.
+      expiry, revocation and last use. When the credential fails, these come from the admin lookup of the
+      account named by O(service_account) (the account the credential was expected to be), and
+      RV(identity.authenticated) is V(false).
   returned: always
   type: dict
   contains:
