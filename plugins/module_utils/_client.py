@@ -381,6 +381,12 @@ def status_hint(response: Response) -> Optional[str]:
     if status == 403:
         return ("The credential is valid but its role lacks the permission named above; managing "
                 "service accounts needs an org Admin (or a server admin) identity.")
+    if status == 429:
+        return ("Grafana (or a proxy in front of it) is rate limiting these requests; run fewer "
+                "tasks at once (forks, throttle) or try again later.")
+    if status in (502, 503, 504):
+        return ("Grafana, or the proxy or load balancer in front of it, is unavailable or "
+                "overloaded; check that Grafana is up and try again later.")
     if status >= 500:
         return "Grafana reported an internal error; its server log has the details."
     return None

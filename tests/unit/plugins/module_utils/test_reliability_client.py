@@ -205,3 +205,17 @@ def test_no_credential_in_any_error_text():
             client.get("/api/x")
         assert secret not in str(err.value)
         assert "(redacted)" in str(err.value)
+
+
+@pytest.mark.parametrize("code,words", [
+    (429, "rate limiting"),
+    (502, "unavailable or overloaded"),
+    (503, "unavailable or overloaded"),
+    (504, "unavailable or overloaded"),
+    (500, "internal error"),
+])
+def test_status_hint_for_transient_statuses(code, words):
+    client, _, _ = make([status(code)] * 4)
+    with pytest.raises(GrafanaAPIError) as err:
+        client.get("/api/x")
+    assert words in str(err.value)
