@@ -487,9 +487,10 @@ def explain_create_error(err: GrafanaAPIError, mint: Mint, account: Dict[str, An
     elif err.status == 409 or err.message_id == "serviceaccounts.ErrTokenAlreadyExists" \
             or "already exists" in lowered:
         text = (f"Grafana refused the token name {mint.name!r}: token names are unique per "
-                "organization across all service accounts (and legacy API keys), and another "
-                f"account than {_account_label(account)} already has a token with this name. "
-                "Choose another name, or delete that other token.")
+                "organization across all service accounts (and legacy API keys), and a token "
+                f"with this name already exists in the organization, held by another service "
+                f"account than {_account_label(account)} (or by a legacy API key). Choose "
+                "another name, or delete that other token.")
     if text is None:
         return err
     return GrafanaAPIError(f"{text} (Grafana said: {said})", method=err.method, path=err.path,

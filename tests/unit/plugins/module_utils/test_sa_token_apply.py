@@ -403,7 +403,7 @@ def test_ambiguous_failure_with_failing_cleanup_names_the_token(grafana):
     ({"day_limit": 7}, {"ttl": "30d"}, r"at most a set number of days .\[service_accounts\] "
                                        r"token_expiration_day_limit.\. Lower ttl.*Grafana said: .*The expiration date"),
     ({"duplicate_status": 400}, {}, r"unique per organization across all service accounts"),
-    ({"duplicate_status": 409}, {}, r"another account than service account 'ci-bot'"),
+    ({"duplicate_status": 409}, {}, r"held by another service account than service account 'ci-bot'"),
 ])
 def test_create_errors_are_explained(grafana, setup, params, message):
     for attribute, value in setup.items():
