@@ -711,7 +711,7 @@ def _from_profile(result: Dict[str, Any], data: Dict[str, Any], cred: Dict[str, 
     if uid.startswith("service-account:"):
         result["kind"] = "service_account"
         result["id"] = _int(uid.split(":", 1)[1])
-    elif str(login or "").startswith("sa-") and cred.get("scheme") != "basic":
+    elif str(login or "").startswith("sa-") and (cred.get("scheme") != "basic" or cred.get("username") == "api_key"):
         result["kind"] = "service_account"
         result["id"] = data.get("id")
     else:

@@ -372,3 +372,24 @@ def test_summary_line():
     assert line.startswith("verdict authentication: token_expired:") and "Fix:" in line
     ok = rules.summary_line(rules.classify(working(), token_cred(), [], 1), 1)
     assert ok.startswith("verdict ok:") and "sa-1-ci" in ok and "1 proxy agrees" in ok
+
+
+@pytest.mark.parametrize("direct_body", [writer_c("Invalid API key", "api-key.invalid"), FALLBACK, {"message": "Invalid API key"}],
+                         ids=["12.2", "10.4/11.6", "9.5"])
+def test_wrong_token_still_shows_a_stripping_proxy(direct_body):
+    """The reverse_proxy role's wrong-token probe: Grafana's answer differs once the header is gone."""
+    direct, cred = failing(direct_body)
+    stripped = NO_AUTH_9 if "traceID" not in direct_body and "messageId" not in direct_body else NO_AUTH_12
+    result = rules.classify(direct + proxied(401, stripped), cred, [], None)
+    assert [c["code"] for c in result["causes"]] == ["proxy_strips_authorization", "token_invalid"]
+    assert result["parity"]["match"] is False
+
+
+def test_basic_api_key_header_is_a_token():
+    header = "Basic " + base64.b64encode(f"api_key:{GLSA}".encode()).decode()
+    cred = header_cred(header)
+    assert cred["scheme"] == "basic" and cred["token_format"] == "glsa" and cred["username"] == "api_key"
+    result = rules.classify(*failing(writer_c("Invalid API key", "api-key.invalid"), cred=cred), [], None)
+    assert [c["code"] for c in result["causes"]] == ["token_invalid"]
+    ok = rules.classify(working(), cred, [], 1)
+    assert ok["verdict"] == "ok" and ok["identity"]["kind"] == "service_account"
