@@ -73,13 +73,15 @@ class KeyFile:
         """``present``, ``missing`` or ``empty`` (no bytes, or whitespace only)."""
         try:
             size = os.stat(self.path).st_size
-        except FileNotFoundError:
-            return MISSING
+        except (FileNotFoundError, NotADirectoryError):
+            return MISSING  # NotADirectoryError: a parent of dest is a file, so no key is there
         except OSError:
             return PRESENT  # cannot tell; preflight or the write will say what is wrong
+        if os.path.isdir(self.path):
+            return MISSING  # a directory holds no key; preflight says what is wrong
         if size == 0:
             return EMPTY
-        if size > 4096 or os.path.isdir(self.path):
+        if size > 4096:
             return PRESENT
         try:
             with open(self.path, "rb") as handle:
@@ -91,6 +93,10 @@ class KeyFile:
         """Everything that would make the write fail, checked before a token is minted."""
         if os.path.isdir(self.path):
             raise GrafanaInputError(f"dest {self.path} is a directory; give the path of the key file.")
+        if os.path.exists(self.directory) and not os.path.isdir(self.directory):
+            raise GrafanaInputError(
+                f"dest directory {self.directory} is not a directory (a file is in the way); "
+                "give a dest whose directory exists.")
         if not os.path.isdir(self.directory):
             raise GrafanaInputError(
                 f"dest directory {self.directory} does not exist; create it first (for example "

@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, grafana_ops.auth contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A dest that cannot hold a key is never reported as holding one (found by reliability_bad_input)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import KeyFile, key_file_params
+from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaInputError
+from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_token import plan_token, token_spec
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19
+    import contextlib
+    import json
+
+    from ansible.module_utils import basic
+
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        old = basic._ANSIBLE_ARGS
+        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = old
+
+
+def key_file(path):
+    with patch_module_args({"dest": str(path)}):
+        module = AnsibleModule(argument_spec=dict(dest=dict(type="path"), mode=dict(type="raw", default="0600")),
+                               add_file_common_args=True, supports_check_mode=True)
+    return KeyFile(module, key_file_params(module.params))
+
+
+def layouts(tmp_path):
+    (tmp_path / "plain-file").write_text("x")
+    (tmp_path / "a-dir").mkdir()
+    (tmp_path / "good").write_text("glsa_x")
+    return {
+        "under a file": (tmp_path / "plain-file" / "key", "missing", "is not a directory"),
+        "a directory": (tmp_path / "a-dir", "missing", "is a directory"),
+        "directory missing": (tmp_path / "nope" / "key", "missing", "does not exist"),
+        "present": (tmp_path / "good", "present", None),
+    }
+
+
+@pytest.mark.parametrize("case", ["under a file", "a directory", "directory missing", "present"])
+def test_status_and_preflight(tmp_path, case):
+    path, status, error = layouts(tmp_path)[case]
+    keys = key_file(path)
+    assert keys.status() == status
+    if error is None:
+        keys.preflight()
+    else:
+        with pytest.raises(GrafanaInputError) as err:
+            keys.preflight()
+        assert error in str(err.value) and "dest" in str(err.value)
+
+
+def test_current_token_with_unusable_dest_is_not_reported_current(tmp_path):
+    """A current token whose dest holds no key must lead to a mint (whose preflight then fails)."""
+    now = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.timezone.utc)
+    token = {"id": 1, "name": "t", "expiration": "2026-12-29T12:00:00Z", "isRevoked": False,
+             "hasExpired": False, "created": "2026-11-29T11:00:00Z"}
+    path, _, _ = layouts(tmp_path)["under a file"]
+    missing = key_file(path).status() != "present"
+    plan = plan_token([token], token_spec({"name": "t", "ttl": "30d", "state": "present"}), now,
+                      dest_missing=missing)
+    assert plan.mint is not None
