@@ -95,7 +95,9 @@ def parse_accounts(accounts: Sequence[Mapping[str, Any]]) -> List[AccountRequest
         request = _parse_account(raw, label, problems)
         if request is not None:
             parsed.append(request)
-    problems.extend(_duplicates(parsed))
+    names = [raw.get("name") for raw in accounts or [] if isinstance(raw, Mapping)]
+    problems.extend(_duplicate_accounts([n for n in names if isinstance(n, str) and n.strip()]))
+    problems.extend(_duplicate_tokens(parsed))
     if problems:
         raise GrafanaInputError(
             "Invalid accounts list, nothing was sent to Grafana: " + " ".join(problems))
@@ -135,23 +137,23 @@ def _parse_token(raw: Any) -> TokenRequest:
     return TokenRequest(spec=spec, file_params=file_params, key_missing=bool(raw.get("key_missing")))
 
 
-def _duplicates(parsed: Sequence[AccountRequest]) -> List[str]:
-    problems = []
-    seen_accounts: Dict[str, int] = {}
-    for request in parsed:
-        key = request.spec.name
-        seen_accounts[key] = seen_accounts.get(key, 0) + 1
-    problems += [f"account {name!r} is listed {count} times; list each account once."
-                 for name, count in seen_accounts.items() if count > 1]
+def _duplicate_accounts(names: Sequence[str]) -> List[str]:
+    counts: Dict[str, int] = {}
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
+    return [f"account {name!r} is listed {count} times; list each account once."
+            for name, count in counts.items() if count > 1]
+
+
+def _duplicate_tokens(parsed: Sequence[AccountRequest]) -> List[str]:
     owners: Dict[str, List[str]] = {}
     for request in parsed:
         for token in request.tokens:
             owners.setdefault(token.spec.name, []).append(request.spec.name)
-    problems += [f"token name {name!r} is used {len(who)} times (accounts {', '.join(map(repr, who))}); "
-                 "Grafana keeps token names unique per organization across all accounts."
-                 for name, who in owners.items() if len(who) > 1]
-    problems += _overlapping_names(owners)
-    return problems
+    problems = [f"token name {name!r} is used {len(who)} times (accounts {', '.join(map(repr, who))}); "
+                "Grafana keeps token names unique per organization across all accounts."
+                for name, who in owners.items() if len(who) > 1]
+    return problems + _overlapping_names(owners)
 
 
 def _overlapping_names(owners: Mapping[str, List[str]]) -> List[str]:
