@@ -383,7 +383,7 @@ class _Applier:
         except GrafanaAPIError as err:
             if err.status is not None and err.status >= 500:
                 raise self._lost_mint(mint, err) from None
-            raise explain_create_error(err, mint, self.account) from None
+            raise self._raced(mint, err) or explain_create_error(err, mint, self.account) from None
         except GrafanaConnectionError as err:
             if err.kind == "tls":
                 raise
@@ -396,6 +396,29 @@ class _Applier:
         token = synthesize_token(answer.get("id"), str(answer.get("name") or mint.name),
                                  self.client.now(), mint.seconds_to_live)
         return token, str(answer["key"])
+
+    def _raced(self, mint: Mint, err: GrafanaAPIError) -> Optional[GrafanaError]:
+        """A duplicate name for a token this account did not have when listed: another run.
+
+        Two runs ensuring the same token at once both see it missing; the second create is
+        refused as a duplicate. The token is this account's own, so say that (not "held by
+        another account"): the other run holds its key.
+        """
+        if not (err.status in (400, 409) and "already exists" in str(err.message or err.msg).lower()):
+            return None
+        try:
+            names = {t.get("name") for t in list_tokens(self.client, self.account["id"])}
+        except GrafanaError:
+            return None
+        if mint.name not in names:
+            return None
+        return GrafanaAPIError(
+            f"Token {mint.name!r} of {_account_label(self.account)} was created by another run at "
+            "the same time (this run saw no such token a moment earlier; Grafana refused the "
+            "duplicate name). Its key went to that run, which delivers it; this run changed "
+            "nothing. Do not reconcile the same accounts from two places at once; rerun to "
+            "check.", method=err.method, path=err.path, status=err.status,
+            message=err.message, message_id=err.message_id)
 
     def _lost_mint(self, mint: Mint, err: GrafanaError) -> GrafanaError:
         """The create may have happened although no key came back: find it and delete it.
