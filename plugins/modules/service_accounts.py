@@ -68,7 +68,6 @@ options:
         type: list
         elements: dict
         default: []
-        no_log: false
         suboptions:
           name:
             description:
@@ -130,7 +129,6 @@ options:
                 one, as with a missing O(accounts[].tokens[].dest).
             type: bool
             default: false
-            no_log: false
   purge:
     description:
       - Delete every service account of the organization that is not in O(accounts), with its

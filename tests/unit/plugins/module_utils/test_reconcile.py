@@ -275,7 +275,7 @@ def test_retire_previous_false_keeps_the_old_token_for_a_second_pass(grafana):
     second = reconcile(grafana, rotating())
     assert second["keys"] == [] and [p["name"] for p in second["pruned"]] == ["deploy"]
     assert grafana.token_names("ci") == [first["keys"][0]["name"]]
-    assert [c for c in grafana.writes()] == [f"DELETE {SA}/1/tokens/101"]
+    assert grafana.writes() == [f"DELETE {SA}/1/tokens/101"]
 
 
 def test_key_missing_replaces_a_valid_token(grafana):
