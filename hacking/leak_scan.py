@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+# Copyright: (c) 2026, grafana_ops.auth contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Search test outputs for secrets the tests used, without ever printing a secret.
+
+    leak_scan.py --secrets FILE [--secrets FILE...] [--exclude PATH...] [--min-secrets N] PATH...
+
+FILE holds one secret a line (every key the Grafana API doubles minted, written with their
+``--secrets-file``, and every password the tests used). Each PATH (file or directory,
+recursively) is searched byte for byte for every secret, and for the base64 forms a secret
+takes in an ``Authorization: Basic`` header or in a slurp result. A hit is reported as
+``LEAK file:line: secret #N (kind, length)``; the secret itself, or any part of it beyond a
+generic prefix such as ``glsa_``, is never printed.
+
+Exit status: 0 no hit; 1 hits; 2 usage error, or fewer than ``--min-secrets`` secrets (a scan
+that looks for nothing proves nothing). ``--self-test`` plants a secret in a temp file and
+checks that it is found and not echoed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import sys
+import tempfile
+from typing import Dict, Iterable, Iterator, List, Sequence, Set, Tuple
+
+MIN_LEN = 8  # shorter "secrets" (admin) would only produce noise; the doubles mint long keys
+
+
+def load_secrets(paths: Sequence[str]) -> List[str]:
+    found: List[str] = []
+    seen: Set[str] = set()
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                lines = handle.read().splitlines()
+        except FileNotFoundError:
+            continue
+        for line in lines:
+            value = line.strip()
+            if len(value) >= MIN_LEN and value not in seen:
+                seen.add(value)
+                found.append(value)
+    return found
+
+
+def kind(secret: str) -> str:
+    if secret.startswith("glsa_"):
+        return "service-account token"
+    if secret.startswith("eyJ"):
+        return "legacy API key"
+    return "password or other secret"
+
+
+def needles(secrets: Sequence[str]) -> Dict[bytes, int]:
+    """Byte patterns to look for, each mapped to the secret's number (1-based)."""
+    out: Dict[bytes, int] = {}
+    for number, secret in enumerate(secrets, 1):
+        raw = secret.encode("utf-8")
+        out[raw] = number
+        # slurp results and Basic headers carry secrets base64-encoded
+        for text in (raw, b"admin:" + raw, b"api_key:" + raw):
+            encoded = base64.b64encode(text)
+            # the encoding of a prefix is stable only up to the last complete 3-byte group
+            stable = encoded[: (len(text) // 3) * 4]
+            if len(stable) >= 12:
+                out.setdefault(stable, number)
+    return out
+
+
+def iter_files(paths: Iterable[str], excluded: Set[str]) -> Iterator[str]:
+    for path in paths:
+        real = os.path.realpath(path)
+        if real in excluded or not os.path.exists(path):
+            continue
+        if os.path.isfile(path):
+            yield path
+            continue
+        for root, dirs, files in os.walk(path):
+            dirs[:] = [d for d in dirs if os.path.realpath(os.path.join(root, d)) not in excluded]
+            for name in files:
+                full = os.path.join(root, name)
+                if os.path.realpath(full) not in excluded and os.path.isfile(full):
+                    yield full
+
+
+def scan_file(path: str, patterns: Dict[bytes, int]) -> List[Tuple[int, int]]:
+    """(line number, secret number) for every hit in ``path``."""
+    hits: List[Tuple[int, int]] = []
+    try:
+        with open(path, "rb") as handle:
+            for lineno, line in enumerate(handle, 1):
+                for pattern, number in patterns.items():
+                    if pattern in line:
+                        hits.append((lineno, number))
+    except OSError as err:
+        print(f"leak-scan: cannot read {path}: {err.strerror}", file=sys.stderr)
+    return hits
+
+
+def scan(paths: Sequence[str], secrets: Sequence[str], excluded: Set[str]) -> Tuple[int, int]:
+    patterns = needles(secrets)
+    files = leaks = 0
+    for path in iter_files(paths, excluded):
+        files += 1
+        for lineno, number in sorted(set(scan_file(path, patterns))):
+            leaks += 1
+            print(f"LEAK {path}:{lineno}: secret #{number} ({kind(secrets[number - 1])}, "
+                  f"{len(secrets[number - 1])} characters)")
+    return files, leaks
+
+
+def self_test() -> int:
+    secret = "glsa_SelfTestSelfTestSelfTestSelfTe_0badc0de"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "out.log")
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write("clean line\n")
+            handle.write(f'"key": "{secret}"\n')
+            handle.write(base64.b64encode(secret.encode()).decode() + "\n")
+        _, leaks = scan([tmp], [secret], set())
+    if leaks != 2:
+        print(f"leak-scan self-test: expected 2 hits, got {leaks}")
+        return 1
+    print("leak-scan self-test: planted secret found (raw and base64), never echoed")
+    return 0
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--secrets", action="append", default=[], help="file with one secret a line")
+    parser.add_argument("--exclude", action="append", default=[], help="path not to scan")
+    parser.add_argument("--min-secrets", type=int, default=1)
+    parser.add_argument("--self-test", action="store_true")
+    parser.add_argument("paths", nargs="*")
+    args = parser.parse_args(argv)
+    if args.self_test:
+        return self_test()
+    if not args.secrets or not args.paths:
+        parser.error("give --secrets FILE and at least one PATH")
+    secrets = load_secrets(args.secrets)
+    if len(secrets) < args.min_secrets:
+        print(f"leak-scan: only {len(secrets)} secret(s) recorded in {', '.join(args.secrets)} "
+              f"(need {args.min_secrets}): the tests did not record what they minted, so the "
+              "scan would prove nothing")
+        return 2
+    excluded = {os.path.realpath(p) for p in args.secrets + args.exclude}
+    files, leaks = scan(args.paths, secrets, excluded)
+    kinds = sorted({kind(s) for s in secrets})
+    print(f"leak-scan: {len(secrets)} secrets ({', '.join(kinds)}) searched in {files} files: "
+          f"{leaks} hit(s)")
+    return 1 if leaks else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
