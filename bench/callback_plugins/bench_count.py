@@ -40,12 +40,19 @@ class CallbackModule(CallbackBase):
         self.by_action[action] = self.by_action.get(action, 0) + 1
         self.failed += int(failed)
 
+    @staticmethod
+    def _looped(result) -> bool:
+        # a looped task reports once per item (counted there) and once as a whole (not counted);
+        # a module's own "results" key (service_accounts has one) is no sign of a loop
+        task = result._task
+        return bool(getattr(task, "loop", None) or getattr(task, "loop_with", None))
+
     def v2_runner_on_ok(self, result):
-        if "results" not in result._result:
+        if not self._looped(result):
             self._count(result)
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
-        if "results" not in result._result:
+        if not self._looped(result):
             self._count(result, failed=not ignore_errors)
 
     def v2_runner_item_on_ok(self, result):
