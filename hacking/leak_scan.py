@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: (c) 2026, grafana_ops.auth contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Search test outputs for secrets the tests used, without ever printing a secret.
@@ -120,7 +119,7 @@ def self_test() -> int:
             handle.write("clean line\n")
             handle.write(f'"key": "{secret}"\n')
             handle.write(base64.b64encode(secret.encode()).decode() + "\n")
-        _, leaks = scan([tmp], [secret], set())
+        leaks = scan([tmp], [secret], set())[1]
     if leaks != 2:
         print(f"leak-scan self-test: expected 2 hits, got {leaks}")
         return 1
@@ -129,7 +128,7 @@ def self_test() -> int:
 
 
 def main(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--secrets", action="append", default=[], help="file with one secret a line")
     parser.add_argument("--exclude", action="append", default=[], help="path not to scan")
     parser.add_argument("--min-secrets", type=int, default=1)

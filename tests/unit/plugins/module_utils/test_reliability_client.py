@@ -122,14 +122,14 @@ def test_retry_table(method, answers, outcome, calls, sleeps):
 
 
 def test_backoff_is_capped():
-    client, _, slept = make([status(500)] * 7, retries=6, max_retry_wait=3.0)
+    client, _session, slept = make([status(500)] * 7, retries=6, max_retry_wait=3.0)
     with pytest.raises(GrafanaAPIError):
         client.get("/api/x")
     assert slept == [0.5, 1.0, 2.0, 3.0, 3.0, 3.0]
 
 
 def test_retries_exhausted_message_names_status_attempts_and_body():
-    client, _, _ = make([status(503, "0", body="Service Unavailable", content_type="text/plain")] * 4)
+    client, _session, _slept = make([status(503, "0", body="Service Unavailable", content_type="text/plain")] * 4)
     with pytest.raises(GrafanaAPIError) as err:
         client.get("/api/serviceaccounts/search")
     text = str(err.value)
@@ -139,7 +139,7 @@ def test_retries_exhausted_message_names_status_attempts_and_body():
 
 
 def test_retry_after_beyond_the_cap_is_named():
-    client, _, _ = make([status(429, "3600", body={"message": "Too Many Requests"})])
+    client, _session, _slept = make([status(429, "3600", body={"message": "Too Many Requests"})])
     with pytest.raises(GrafanaAPIError) as err:
         client.get("/api/x")
     text = str(err.value)
@@ -147,7 +147,7 @@ def test_retry_after_beyond_the_cap_is_named():
 
 
 def test_http_date_retry_after():
-    client, _, slept = make([status(503, "Sun, 29 Nov 2026 12:00:05 GMT"), ok()])
+    client, _session, slept = make([status(503, "Sun, 29 Nov 2026 12:00:05 GMT"), ok()])
     client.get("/api/x")
     assert len(slept) == 1 and 0 <= slept[0] <= 5
 
@@ -155,7 +155,7 @@ def test_http_date_retry_after():
 def test_html_error_page_names_status_and_title_never_the_markup():
     page = ("<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1>"
             "<hr>nginx</body></html>")
-    client, _, _ = make([status(502, body=page, content_type="text/html")] * 4)
+    client, _session, _slept = make([status(502, body=page, content_type="text/html")] * 4)
     with pytest.raises(GrafanaAPIError) as err:
         client.get("/api/health")
     text = str(err.value)
@@ -164,7 +164,7 @@ def test_html_error_page_names_status_and_title_never_the_markup():
 
 
 def test_dropped_connection_message_is_plain():
-    client, _, _ = make([drop()], retries=0)
+    client, _session, _slept = make([drop()], retries=0)
     with pytest.raises(GrafanaConnectionError) as err:
         client.get("/api/health")
     assert err.value.kind == "connection"
@@ -173,7 +173,7 @@ def test_dropped_connection_message_is_plain():
 
 
 def test_timeout_message_names_the_timeout_and_is_not_retried():
-    client, session, _ = make([read_timeout()], timeout=2)
+    client, session, _slept = make([read_timeout()], timeout=2)
     with pytest.raises(GrafanaConnectionError) as err:
         client.get("/api/health")
     assert err.value.kind == "timeout" and "no response within 2 s" in str(err.value)
@@ -200,7 +200,7 @@ def test_no_credential_in_any_error_text():
     """A proxy or Grafana echoing the client's own credential back never reaches a message."""
     for credential, secret in (({"token": TOKEN}, TOKEN),
                                ({"username": "admin", "password": PASSWORD, "token": None}, PASSWORD)):
-        client, _, _ = make([status(400, body={"message": f"echo {secret}"})], **credential)
+        client, _session, _slept = make([status(400, body={"message": f"echo {secret}"})], **credential)
         with pytest.raises(GrafanaAPIError) as err:
             client.get("/api/x")
         assert secret not in str(err.value)
@@ -215,7 +215,7 @@ def test_no_credential_in_any_error_text():
     (500, "internal error"),
 ])
 def test_status_hint_for_transient_statuses(code, words):
-    client, _, _ = make([status(code)] * 4)
+    client, _session, _slept = make([status(code)] * 4)
     with pytest.raises(GrafanaAPIError) as err:
         client.get("/api/x")
     assert words in str(err.value)

@@ -70,7 +70,7 @@ def test_current_token_with_unusable_dest_is_not_reported_current(tmp_path):
     now = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.timezone.utc)
     token = {"id": 1, "name": "t", "expiration": "2026-12-29T12:00:00Z", "isRevoked": False,
              "hasExpired": False, "created": "2026-11-29T11:00:00Z"}
-    path, _, _ = layouts(tmp_path)["under a file"]
+    path = layouts(tmp_path)["under a file"][0]
     missing = key_file(path).status() != "present"
     plan = plan_token([token], token_spec({"name": "t", "ttl": "30d", "state": "present"}), now,
                       dest_missing=missing)
