@@ -347,7 +347,7 @@ def ensure_token(client: GrafanaClient, account: Dict[str, Any], spec: TokenSpec
     if plan.mint is not None and key_file is not None:
         key_file.preflight()
     if plan.mint is not None and plan.mint.reason == MINT_DEST_MISSING:
-        where = key_file.path if key_file is not None else "the key file on a consuming host"
+        where = f"dest {key_file.path}" if key_file is not None else "the key file on a consuming host"
         client.warnings.append(_dest_missing_warning(plan, where, dest_status))
     if check_mode:
         return _result(plan, key_file, None, None, plan.deletions, diff, predicted=True)
@@ -581,13 +581,13 @@ def _left(token: Optional[Dict[str, Any]], now: _dt.datetime) -> str:
     return "" if left is None else f", {format_duration(max(0, left))} left"
 
 
-def _dest_missing_warning(plan: TokenPlan, path: str, status: Optional[str]) -> str:
+def _dest_missing_warning(plan: TokenPlan, where: str, status: Optional[str]) -> str:
     old = plan.mint.replaces.get("name") if plan.mint and plan.mint.replaces else "?"
     fate = ("stays valid until it expires (keep_previous: true)" if plan.spec.keep_previous
             else "is deleted (keep_previous: false)")
-    return (f"dest {path} is {status or 'missing'} although token {old!r} is still valid. "
-            "Grafana cannot show an existing key again, so a new token replaces it and its key "
-            f"goes to dest; the old token {fate}.")
+    return (f"{where} is {status or 'missing'} although token {old!r} is still valid. "
+            "Grafana cannot show an existing key again, so a new token replaces it and its new key "
+            f"is delivered; the old token {fate}.")
 
 
 def _account_label(account: Dict[str, Any]) -> str:
