@@ -28,6 +28,7 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._client import (
     Response,
     html_summary,
     is_loopback,
+    normalise_url,
     safe_url,
 )
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
@@ -174,6 +175,7 @@ class Prober:
 
     def run(self) -> List[Dict[str, Any]]:
         targets = [("direct", self.params["url"])] + [("proxy", u) for u in self.params.get("proxy_urls") or []]
+        check_urls(self.params)
         for target, base in targets:
             self.probe_target(target, base)
         return self.observations
@@ -318,6 +320,17 @@ def _parity_text(parity: Dict[str, Any]) -> str:
     diffs = [f"{row['probe']}: direct {row['direct']}, {base} {status}"
              for row in parity["probes"] for base, status in row["proxies"].items() if status != row["direct"]]
     return "the proxies answer differently from Grafana directly (" + "; ".join(diffs) + ")."
+
+
+def check_urls(params: Dict[str, Any]) -> None:
+    """Every base URL is valid before the first probe; the error names the option."""
+    options = [("url", params["url"])] + [(f"proxy_urls[{index}]", base) for index, base
+                                           in enumerate(params.get("proxy_urls") or [])]
+    for option, base in options:
+        try:
+            normalise_url(base)
+        except GrafanaInputError as err:
+            raise GrafanaInputError(f"{option}: {err.msg}") from None
 
 
 def _admin_secrets(params: Dict[str, Any]) -> List[str]:
