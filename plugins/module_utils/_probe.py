@@ -324,8 +324,8 @@ def _parity_text(parity: Dict[str, Any]) -> str:
 
 def check_urls(params: Dict[str, Any]) -> None:
     """Every base URL is valid before the first probe; the error names the option."""
-    options = [("url", params["url"])] + [(f"proxy_urls[{index}]", base) for index, base
-                                           in enumerate(params.get("proxy_urls") or [])]
+    proxies = params.get("proxy_urls") or []
+    options = [("url", params["url"])] + [(f"proxy_urls[{index}]", base) for index, base in enumerate(proxies)]
     for option, base in options:
         try:
             normalise_url(base)
