@@ -56,12 +56,20 @@ find_python() {
   printf '%s\n' "$cand"
 }
 
-# pip, minus the warnings this machine's pip.conf causes for its (absent) local indexes.
+# Progress chatter of pip (ours, and ansible-test's when it builds its sanity venvs) and the
+# warnings this machine's pip.conf causes for its absent local indexes; pip's errors stay.
+PIP_NOISE="^WARNING: Location '.*' is ignored: it is neither a file nor a directory\.$"
+PIP_NOISE+="|^Looking in (indexes|links): |^(Collecting|Processing) |^ +(Downloading|Using cached) |^ +━"
+PIP_NOISE+="|^Installing collected packages: |^Successfully installed |^Requirement already satisfied: "
+PIP_NOISE+="|^ +(Installing|Preparing|Getting requirements|Building|Created wheel|Stored in)"
+without_pip_noise() {
+  "$@" 2>&1 | grep -Ev "$PIP_NOISE"
+  return "${PIPESTATUS[0]}"
+}
+
 pip_quiet() {
   local py=$1; shift
-  "$py" -m pip install -q --disable-pip-version-check "$@" 2>&1 \
-    | grep -v "^WARNING: Location '.*' is ignored: it is neither a file nor a directory\.$"
-  return "${PIPESTATUS[0]}"
+  without_pip_noise "$py" -m pip install -q --disable-pip-version-check "$@"
 }
 
 # ensure_venv DIR PYTHON_VERSION REQUIREMENT_FILE...
@@ -135,7 +143,7 @@ in_stage() { (cd "$STAGE" && "$@"); }
 # ansible-test sanity with the gate's own HOME (see SANITY_HOME), serialised across gate runs.
 sanity_in_stage() {
   mkdir -p "$SANITY_HOME" || return 1
-  in_stage flock "$SANITY_HOME/.lock" env HOME="$SANITY_HOME" "$@"
+  without_pip_noise in_stage flock "$SANITY_HOME/.lock" env HOME="$SANITY_HOME" "$@"
 }
 
 step_changelog() {
@@ -162,7 +170,7 @@ step_build() {
 }
 
 step_lint() {
-  ansible-lint --nocolor
+  ANSIBLE_LINT_SKIP_SCHEMA_UPDATE=1 ansible-lint --nocolor
 }
 
 step_sanity-2.21() {
