@@ -415,8 +415,8 @@ class _Applier:
         return GrafanaAPIError(
             f"Token {mint.name!r} of {_account_label(self.account)} was created by another run at "
             "the same time (this run saw no such token a moment earlier; Grafana refused the "
-            "duplicate name). Its key went to that run, which delivers it; this run changed "
-            "nothing. Do not reconcile the same accounts from two places at once; rerun to "
+            "duplicate name). Its key went to that run, which delivers it; this run minted no "
+            "token. Do not reconcile the same accounts from two places at once; rerun to "
             "check.", method=err.method, path=err.path, status=err.status,
             message=err.message, message_id=err.message_id)
 

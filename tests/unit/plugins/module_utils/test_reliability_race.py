@@ -56,7 +56,7 @@ def test_the_loser_of_a_race_says_another_run_created_it(status):
     with pytest.raises(GrafanaAPIError) as err:
         ensure_token(client, {"id": 3, "name": "rf-acct"}, spec)
     text = str(err.value)
-    assert "another run at the same time" in text and "changed nothing" in text
+    assert "another run at the same time" in text and "minted no token" in text
     assert "held by another service account" not in text
     assert [c[0] for c in client.calls] == ["GET", "POST", "GET"]
 
