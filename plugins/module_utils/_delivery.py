@@ -108,6 +108,26 @@ class KeyFile:
                 "the directory's permissions or use become.")
         self._check_owner()
         self._check_group()
+        self._check_mode()
+
+    def _check_mode(self) -> None:
+        """An invalid mode would only fail at the write, after the token was minted."""
+        mode = self.params.get("mode")
+        if mode in (None, "") or isinstance(mode, int):
+            return
+        text = str(mode)
+        if text.isdigit():
+            if all(ch in "01234567" for ch in text) and len(text) <= 4:
+                return
+        else:
+            try:
+                self.module._symbolic_mode_to_octal(os.stat(self.directory), text)  # pylint: disable=protected-access
+                return
+            except (ValueError, OSError):
+                pass
+        raise GrafanaInputError(
+            f"mode {text!r} is not a file mode; give an octal string such as '0600' (quoted in "
+            "YAML) or a symbolic mode such as 'u=rw,go='.")
 
     def _check_owner(self) -> None:
         owner = self.params.get("owner")

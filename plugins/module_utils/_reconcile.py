@@ -248,6 +248,7 @@ class Reconciler:
         self.summary = Summary()
 
     def run(self, requests: Sequence[AccountRequest], purge: bool = False) -> Dict[str, Any]:
+        self._preflight_key_files(requests)
         listed = list(iter_service_accounts(self.client))
         by_name = {account.get("name"): account for account in listed}
         for request in requests:
@@ -256,6 +257,19 @@ class Reconciler:
             for account in purge_candidates(listed, [r.spec.name for r in requests]):
                 self._guarded(str(account.get("name")), lambda a=account: self._purge(a))
         return self.summary.as_result(self.diff)
+
+    def _preflight_key_files(self, requests: Sequence[AccountRequest]) -> None:
+        """A dest that cannot receive a key fails the run before the first request.
+
+        Otherwise the account would be created, and only its token found undeliverable.
+        """
+        for request in requests:
+            if request.spec.state != "present":
+                continue
+            for token in request.tokens:
+                key_file = self._key_file(token)
+                if key_file is not None and key_file.status() != "present":
+                    key_file.preflight()
 
     def _guarded(self, name: str, work: Callable[[], None]) -> None:
         try:

@@ -13,6 +13,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import KeyFile, key_file_params
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaInputError
+from ansible_collections.grafana_ops.auth.plugins.module_utils._reconcile import Reconciler, parse_accounts
 from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_token import plan_token, token_spec
 
 try:
@@ -33,8 +34,11 @@ except ImportError:  # ansible-core < 2.19
             basic._ANSIBLE_ARGS = old
 
 
-def key_file(path):
-    with patch_module_args({"dest": str(path)}):
+def key_file(path, mode=None):
+    args = {"dest": str(path)}
+    if mode is not None:
+        args["mode"] = mode
+    with patch_module_args(args):
         module = AnsibleModule(argument_spec=dict(dest=dict(type="path"), mode=dict(type="raw", default="0600")),
                                add_file_common_args=True, supports_check_mode=True)
     return KeyFile(module, key_file_params(module.params))
@@ -75,3 +79,39 @@ def test_current_token_with_unusable_dest_is_not_reported_current(tmp_path):
     plan = plan_token([token], token_spec({"name": "t", "ttl": "30d", "state": "present"}), now,
                       dest_missing=missing)
     assert plan.mint is not None
+
+
+@pytest.mark.parametrize("mode,valid", [
+    ("0600", True), ("600", True), ("0640", True), ("u=rw,go=", True), ("u+rw", True), (0o600, True),
+    ("rwx", False), ("0999", False), ("600000", False), ("u=rwz", False),
+])
+def test_mode_is_checked_before_a_token_is_minted(tmp_path, mode, valid):
+    keys = key_file(tmp_path / "key", mode=mode)
+    if valid:
+        keys.preflight()
+    else:
+        with pytest.raises(GrafanaInputError) as err:
+            keys.preflight()
+        assert "mode" in str(err.value) and "0600" in str(err.value)
+
+
+class NoRequestClient:
+    """Any request is a test failure: the preflight must come first."""
+
+    warnings: list = []
+
+    def __getattr__(self, name):
+        raise AssertionError(f"client.{name} used before the key files were checked")
+
+
+def test_reconcile_checks_every_dest_before_the_first_request(tmp_path):
+    (tmp_path / "plain-file").write_text("x")
+    requests = parse_accounts([
+        {"name": "new-account", "tokens": [{"name": "t", "dest": str(tmp_path / "plain-file" / "k")}]},
+    ])
+    reconciler = Reconciler.__new__(Reconciler)
+    reconciler.client = NoRequestClient()
+    reconciler.key_file_factory = lambda params: key_file(params["dest"])
+    with pytest.raises(GrafanaInputError) as err:
+        reconciler.run(requests)
+    assert "is not a directory" in str(err.value)
