@@ -149,6 +149,7 @@ def ansible_env(work: Path) -> dict:
         ANSIBLE_CALLBACK_PLUGINS=str(BENCH / "callback_plugins"),
         ANSIBLE_CALLBACKS_ENABLED="bench_count",
         ANSIBLE_LOCALHOST_WARNING="false",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
         ANSIBLE_NOCOLOR="1",
     )
     return env

@@ -58,14 +58,14 @@ cleanup() {
   rm -rf "$TMP"
 }
 trap cleanup EXIT
-export PATH="$VENV/bin:$PATH" ANSIBLE_HOME=$TMP/ansible-home ANSIBLE_LOCALHOST_WARNING=false
+export PATH="$VENV/bin:$PATH" ANSIBLE_HOME=$TMP/ansible-home ANSIBLE_COLLECTIONS_PATH=$TMP/collections
+export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
 unset ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATHS
 say "building and installing the collection into $TMP/collections"
 ansible-galaxy collection build --force --output-path "$TMP/dist" "$ROOT" >/dev/null \
   || { say "FAILED: ansible-galaxy collection build"; exit 1; }
 ansible-galaxy collection install --offline --force -p "$TMP/collections" "$TMP"/dist/*.tar.gz >/dev/null \
   || { say "FAILED: ansible-galaxy collection install"; exit 1; }
-export ANSIBLE_COLLECTIONS_PATH=$TMP/collections
 
 # 4. the demo playbook
 say "running ansible-playbook grafana_ops.auth.demo"
