@@ -235,12 +235,13 @@ step_integration() {
   printf '[defaults]\nlog_path = %s\n\n[diff]\nalways = True\n' "$WORK/ansible.log" \
     >"$STAGE/tests/integration/integration.cfg" || return 1
   local rc=0
-  in_stage ansible-test integration --local --python 3.12 --color no -vvv --diff \
+  # --continue-on-error: one run reports every failing target, not only the first
+  in_stage ansible-test integration --local --python 3.12 --continue-on-error --color no -vvv --diff \
     >"$WORK/integration.out" 2>&1 || rc=$?
-  # the -vvv output is long: show the targets, recaps and failures, all of it only on failure
-  if [ "$rc" = 0 ]; then
-    grep -aE '^(Running .* integration test role|testhost +:|WARNING: |FATAL|fatal:)' "$WORK/integration.out"
-  else
+  # the -vvv output is long: show the targets, recaps and failures; on failure also its tail
+  grep -aE '^(Running .* integration test role|testhost +:|WARNING: |FATAL|fatal:)' "$WORK/integration.out"
+  if [ "$rc" != 0 ]; then
+    note "last 300 lines of the -vvv output:"
     tail -n 300 "$WORK/integration.out"
   fi
   note "full -vvv output: $(wc -l <"$WORK/integration.out") lines (scanned by leak-scan)"
