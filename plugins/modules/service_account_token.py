@@ -144,6 +144,9 @@ notes:
     retried: the key may have been lost on the way. The module lists the tokens again; if Grafana
     did create the token it is deleted (nobody holds its key), and the task fails saying so. A
     rerun mints normally."
+  - "Two runs ensuring the same token at the same moment both see it missing; Grafana refuses the
+    second create as a duplicate name, and that run fails saying another run created the token
+    (which holds its key). Do not manage the same token from two places at once."
   - Grafana lists at most 300 tokens per account; keep O(prune_expired) on.
   - O(org_id) is sent as the C(X-Grafana-Org-Id) header on every request; tokens belong to the
     organization of their service account and only work there.
