@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
+import io
 import os
 import sys
 import tempfile
@@ -119,7 +121,11 @@ def self_test() -> int:
             handle.write("clean line\n")
             handle.write(f'"key": "{secret}"\n')
             handle.write(base64.b64encode(secret.encode()).decode() + "\n")
-        leaks = scan([tmp], [secret], set())[1]
+        with contextlib.redirect_stdout(io.StringIO()) as printed:
+            leaks = scan([tmp], [secret], set())[1]
+    if secret in printed.getvalue():
+        print("leak-scan self-test: the report echoed the secret")
+        return 1
     if leaks != 2:
         print(f"leak-scan self-test: expected 2 hits, got {leaks}")
         return 1
