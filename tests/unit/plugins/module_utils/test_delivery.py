@@ -19,22 +19,7 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import 
 )
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaInputError
 
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    import contextlib
-    import json
-
-    from ansible.module_utils import basic
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        old = basic._ANSIBLE_ARGS
-        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = old
+from ansible_collections.grafana_ops.auth.tests.unit.module_args import patch_module_args
 
 KEY = "glsa_iNValIdinValiDinvalidinvalidinva_5b582697"
 

@@ -16,22 +16,7 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import Gr
 from ansible_collections.grafana_ops.auth.plugins.module_utils._reconcile import Reconciler, parse_accounts
 from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_token import plan_token, token_spec
 
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    import contextlib
-    import json
-
-    from ansible.module_utils import basic
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        old = basic._ANSIBLE_ARGS
-        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = old
+from ansible_collections.grafana_ops.auth.tests.unit.module_args import patch_module_args
 
 
 def key_file(path, mode=None):

@@ -15,21 +15,7 @@ from requests.structures import CaseInsensitiveDict
 from ansible_collections.grafana_ops.auth.plugins.modules import diagnose
 from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import glsa_checksum
 
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    import contextlib
-
-    from ansible.module_utils import basic
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        old = basic._ANSIBLE_ARGS
-        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = old
+from ansible_collections.grafana_ops.auth.tests.unit.module_args import patch_module_args
 
 DIRECT = "http://127.0.0.1:3000"
 PROXY = "http://127.0.0.1:8080/grafana"

@@ -22,21 +22,7 @@ from ansible_collections.grafana_ops.auth.tests.unit.plugins.module_utils.test_s
     FakeGrafana,
 )
 
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    import contextlib
-
-    from ansible.module_utils import basic
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        old = basic._ANSIBLE_ARGS
-        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = old
+from ansible_collections.grafana_ops.auth.tests.unit.module_args import patch_module_args
 
 PASSWORD = "s3cret-admin-password"
 
