@@ -118,7 +118,7 @@ stage_collection() {
   ns=$(galaxy_field namespace) && name=$(galaxy_field name) || return 1
   STAGE=$WORK/ac/ansible_collections/$ns/$name
   mkdir -p "$STAGE" || return 1
-  git ls-files -z -co --exclude-standard -- . ':!:.ci' ':!:.venv*' \
+  git ls-files -z -co --exclude-standard -- . ':!:.ci' ':!:.venv*' ':!:hacking' ':!:bench' \
     | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
     | tar --null -cf - -T - | tar -xf - -C "$STAGE"
   local st=("${PIPESTATUS[@]}")

@@ -62,7 +62,7 @@ def make(*answers, **kwargs):
 
 
 def test_joins_sub_path_and_builds_bearer_and_org_headers():
-    client, session, _ = make(FakeResponse(200, {"ok": True}), org_id=2)
+    client, session, _sleeps = make(FakeResponse(200, {"ok": True}), org_id=2)
     response = client.get("/api/org")
     call = session.calls[0]
     assert call["url"] == "http://127.0.0.1:3000/grafana/api/org"
@@ -72,14 +72,14 @@ def test_joins_sub_path_and_builds_bearer_and_org_headers():
 
 
 def test_builds_basic_header_when_no_token():
-    client, session, _ = make(FakeResponse(200, {}), token=None, username="admin", password="s3cret")
+    client, session, _sleeps = make(FakeResponse(200, {}), token=None, username="admin", password="s3cret")
     client.get("/api/user")
     expected = "Basic " + base64.b64encode(b"admin:s3cret").decode()
     assert session.calls[0]["headers"]["Authorization"] == expected
 
 
 def test_per_request_org_override_and_no_auth():
-    client, session, _ = make(FakeResponse(200, {}), org_id=1)
+    client, session, _sleeps = make(FakeResponse(200, {}), org_id=1)
     client.get("/api/health", auth=False, org_id=None)
     headers = session.calls[0]["headers"]
     assert "Authorization" not in headers
@@ -88,7 +88,7 @@ def test_per_request_org_override_and_no_auth():
 
 @pytest.mark.parametrize("raw", [TOKEN + "\n", "  " + TOKEN, TOKEN + " \t"])
 def test_token_whitespace_is_trimmed(raw):
-    client, session, _ = make(FakeResponse(200, {}), token=raw)
+    client, session, _sleeps = make(FakeResponse(200, {}), token=raw)
     client.get("/api/user")
     assert session.calls[0]["headers"]["Authorization"] == f"Bearer {TOKEN}"
 
@@ -120,7 +120,7 @@ def test_get_retries_5xx_then_succeeds_with_backoff():
 
 
 def test_retry_after_is_honoured():
-    client, _, sleeps = make(FakeResponse(429, {"message": "slow down"}, headers={"Retry-After": "2"}), FakeResponse(200, {}))
+    client, _session, sleeps = make(FakeResponse(429, {"message": "slow down"}, headers={"Retry-After": "2"}), FakeResponse(200, {}))
     client.get("/api/user")
     assert sleeps == [2.0]
 
@@ -134,7 +134,7 @@ def test_retry_after_beyond_cap_is_not_waited_for():
 
 
 def test_retries_are_capped_and_the_error_says_so():
-    client, session, sleeps = make(*[FakeResponse(500, {"message": "Internal Server Error"}) for _ in range(4)])
+    client, session, sleeps = make(*[FakeResponse(500, {"message": "Internal Server Error"}) for _attempt in range(4)])
     with pytest.raises(GrafanaAPIError) as err:
         client.get("/api/serviceaccounts/search")
     assert len(session.calls) == 4 and len(sleeps) == 3
@@ -143,23 +143,23 @@ def test_retries_are_capped_and_the_error_says_so():
 
 
 def test_post_is_not_retried_on_5xx():
-    client, session, _ = make(FakeResponse(500, {"message": "Internal Server Error"}))
+    client, session, _sleeps = make(FakeResponse(500, {"message": "Internal Server Error"}))
     with pytest.raises(GrafanaAPIError):
         client.post("/api/serviceaccounts", {"name": "x"}, expected=(201,))
     assert len(session.calls) == 1
 
 
 def test_post_is_retried_on_429():
-    client, session, _ = make(FakeResponse(429, {"message": "Too many"}), FakeResponse(201, {"id": 1}))
+    client, session, _sleeps = make(FakeResponse(429, {"message": "Too many"}), FakeResponse(201, {"id": 1}))
     assert client.post("/api/serviceaccounts", {"name": "x"}, expected=(201,)).body == {"id": 1}
     assert len(session.calls) == 2
 
 
 def test_connection_errors_retry_idempotent_only():
     refused = requests.exceptions.ConnectionError("HTTPConnectionPool(...): [Errno 111] Connection refused')")
-    client, session, _ = make(refused, FakeResponse(200, {}))
+    client, session, _sleeps = make(refused, FakeResponse(200, {}))
     assert client.get("/api/health").status == 200
-    client, session, _ = make(refused)
+    client, session, _sleeps = make(refused)
     with pytest.raises(GrafanaConnectionError) as err:
         client.post("/api/serviceaccounts", {"name": "x"})
     assert len(session.calls) == 1
@@ -168,7 +168,7 @@ def test_connection_errors_retry_idempotent_only():
 
 
 def test_tls_errors_are_not_retried_and_say_what_to_do():
-    client, session, _ = make(requests.exceptions.SSLError("certificate verify failed"))
+    client, session, _sleeps = make(requests.exceptions.SSLError("certificate verify failed"))
     with pytest.raises(GrafanaConnectionError) as err:
         client.get("/api/health")
     assert err.value.kind == "tls" and len(session.calls) == 1
@@ -176,8 +176,8 @@ def test_tls_errors_are_not_retried_and_say_what_to_do():
 
 
 def test_timeout_error_names_the_timeout():
-    timeouts = [requests.exceptions.ReadTimeout("read timed out") for _ in range(4)]
-    client, _, _ = make(*timeouts, timeout=3)
+    timeouts = [requests.exceptions.ReadTimeout("read timed out") for _attempt in range(4)]
+    client, _session, _sleeps = make(*timeouts, timeout=3)
     with pytest.raises(GrafanaConnectionError) as err:
         client.get("/api/health")
     assert err.value.kind == "timeout"
@@ -187,7 +187,7 @@ def test_timeout_error_names_the_timeout():
 def test_error_carries_grafana_message_and_id_but_no_credential():
     body = {"message": "service account already exists", "messageId": "serviceaccounts.ErrAlreadyExists",
             "statusCode": 400, "traceID": ""}
-    client, session, _ = make(FakeResponse(400, body))
+    client, session, _sleeps = make(FakeResponse(400, body))
     with pytest.raises(GrafanaAPIError) as err:
         client.post("/api/serviceaccounts", {"name": "x"}, expected=(201,))
     failure = err.value.fail_kwargs()
@@ -199,7 +199,7 @@ def test_error_carries_grafana_message_and_id_but_no_credential():
 
 def test_html_error_page_is_named_as_such():
     page = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
-    client, _, _ = make(FakeResponse(502, text=page, content_type="text/html"), retries=0)
+    client, _session, _sleeps = make(FakeResponse(502, text=page, content_type="text/html"), retries=0)
     with pytest.raises(GrafanaAPIError) as err:
         client.get("/api/health")
     assert "HTML page ('502 Bad Gateway')" in str(err.value)
@@ -208,14 +208,14 @@ def test_html_error_page_is_named_as_such():
 
 def test_plain_text_body_is_quoted():
     text = "The expiration date input exceeds the limit for service account access tokens expiration date"
-    client, _, _ = make(FakeResponse(400, text=text, content_type="text/plain; charset=utf-8"))
+    client, _session, _sleeps = make(FakeResponse(400, text=text, content_type="text/plain; charset=utf-8"))
     with pytest.raises(GrafanaAPIError) as err:
         client.post("/api/serviceaccounts/1/tokens", {"name": "t"})
     assert "exceeds the limit" in str(err.value)
 
 
 def test_secret_echoed_in_a_body_is_scrubbed():
-    client, _, _ = make(FakeResponse(400, text=f"bad token {TOKEN}", content_type="text/plain"))
+    client, _session, _sleeps = make(FakeResponse(400, text=f"bad token {TOKEN}", content_type="text/plain"))
     with pytest.raises(GrafanaAPIError) as err:
         client.get("/api/user")
     assert TOKEN not in str(err.value)
@@ -223,7 +223,7 @@ def test_secret_echoed_in_a_body_is_scrubbed():
 
 
 def test_now_follows_the_server_date_header():
-    client, _, _ = make(FakeResponse(200, {}))
+    client, _session, _sleeps = make(FakeResponse(200, {}))
     client.get("/api/health")
     assert client.now().isoformat() == "2026-11-29T12:00:00+00:00"
 
