@@ -13,8 +13,6 @@ import json
 import pytest
 import requests
 
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.grafana_ops.auth.plugins.modules import service_account, service_account_info
 from ansible_collections.grafana_ops.auth.tests.unit.plugins.module_utils.test_service_account_fake import (
@@ -22,10 +20,7 @@ from ansible_collections.grafana_ops.auth.tests.unit.plugins.module_utils.test_s
     FakeGrafana,
 )
 
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    patch_module_args = None
+from ansible_collections.grafana_ops.auth.tests.unit.module_args import patch_module_args
 
 CONNECTION = {"url": "http://127.0.0.1:3000", "url_username": "admin", "url_password": "admin-secret"}
 
@@ -37,14 +32,10 @@ def fake(monkeypatch):
     return grafana
 
 
-def run(module, args, monkeypatch, capsys):
+def run(module, args, capsys):
     """Run ``module.main()`` with ``args``; return (exit code, result dict)."""
     args = {**CONNECTION, **args}
-    if patch_module_args is not None:
-        with patch_module_args(args):
-            code = _main(module)
-    else:
-        monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args})))
+    with patch_module_args(args):
         code = _main(module)
     return code, json.loads(capsys.readouterr().out)
 
@@ -59,7 +50,7 @@ def _main(module):
 def test_check_mode_create_with_diff(fake, monkeypatch, capsys):
     code, result = run(service_account, {"name": "ci", "role": "EDITOR", "org_id": 1,
                                          "_ansible_check_mode": True, "_ansible_diff": True},
-                       monkeypatch, capsys)
+                       capsys)
     assert code == 0 and result["changed"] is True
     assert result["service_account"] == {"name": "ci", "login": "sa-1-ci", "orgId": 1,
                                          "isDisabled": False, "role": "Editor", "tokens": 0}
@@ -68,9 +59,9 @@ def test_check_mode_create_with_diff(fake, monkeypatch, capsys):
 
 
 def test_apply_then_rerun(fake, monkeypatch, capsys):
-    first = run(service_account, {"name": "ci", "role": "admin"}, monkeypatch, capsys)[1]
+    first = run(service_account, {"name": "ci", "role": "admin"}, capsys)[1]
     fake.log.clear()
-    again = run(service_account, {"name": "ci", "role": "Admin"}, monkeypatch, capsys)[1]
+    again = run(service_account, {"name": "ci", "role": "Admin"}, capsys)[1]
     assert first["changed"] is True and first["service_account"]["role"] == "Admin"
     assert again["changed"] is False and again["service_account"]["id"] == first["service_account"]["id"]
     assert fake.calls() == [f"GET {SA}/search"]
@@ -79,21 +70,21 @@ def test_apply_then_rerun(fake, monkeypatch, capsys):
 
 def test_delete_returns_an_empty_account_and_diff(fake, monkeypatch, capsys):
     fake.add("ci", role="Editor")
-    result = run(service_account, {"name": "ci", "state": "absent", "_ansible_diff": True}, monkeypatch, capsys)[1]
+    result = run(service_account, {"name": "ci", "state": "absent", "_ansible_diff": True}, capsys)[1]
     assert result["changed"] is True and result["service_account"] == {}
     assert result["diff"] == {"before": {"name": "ci", "role": "Editor", "isDisabled": False}, "after": {}}
     assert fake.accounts == {}
 
 
 def test_bad_role_fails_before_any_request(fake, monkeypatch, capsys):
-    code, result = run(service_account, {"name": "ci", "role": "root"}, monkeypatch, capsys)
+    code, result = run(service_account, {"name": "ci", "role": "root"}, capsys)
     assert code == 1 and result["failed"] is True and "not a Grafana role" in result["msg"]
     assert fake.log == []
 
 
 def test_role_none_on_9x_fails_with_a_clear_message(fake, monkeypatch, capsys):
     fake.version = "9.5.21"
-    code, result = run(service_account, {"name": "ci", "role": "none"}, monkeypatch, capsys)
+    code, result = run(service_account, {"name": "ci", "role": "none"}, capsys)
     assert code == 1 and "role None needs Grafana 10.x or later" in result["msg"]
     assert result["status"] == 400 and "admin-secret" not in json.dumps(result)
 
@@ -106,7 +97,7 @@ def test_info_in_check_mode_with_query(fake, monkeypatch, capsys):
     result = run(service_account_info, {
         "expiring_within": "7d", "_ansible_check_mode": True,
         "query": "service_accounts[].{id: id, name: name, role: role, isDisabled: isDisabled}"},
-        monkeypatch, capsys)[1]
+        capsys)[1]
     assert result["changed"] is False
     assert result["query_result"] == [{"id": ci, "name": "ci", "role": "Editor", "isDisabled": False}]
     assert [t["token_name"] for t in result["expiring_tokens"]] == ["soon"]
@@ -120,17 +111,17 @@ def test_info_in_check_mode_with_query(fake, monkeypatch, capsys):
     ({"name": "a", "search": "b"}, "mutually exclusive"),
 ])
 def test_info_bad_options_fail_before_any_request(fake, monkeypatch, capsys, args, fragment):
-    code, result = run(service_account_info, args, monkeypatch, capsys)
+    code, result = run(service_account_info, args, capsys)
     assert code == 1 and fragment in result["msg"] and fake.log == []
 
 
 def test_info_without_jmespath_asks_for_the_library(fake, monkeypatch, capsys):
     monkeypatch.setattr(service_account_info, "JMESPATH_IMPORT_ERROR", "Traceback: no jmespath")
-    code, result = run(service_account_info, {"query": "service_accounts"}, monkeypatch, capsys)
+    code, result = run(service_account_info, {"query": "service_accounts"}, capsys)
     assert code == 1 and "jmespath" in result["msg"] and fake.log == []
 
 
 def test_info_without_query_does_not_need_jmespath(fake, monkeypatch, capsys):
     monkeypatch.setattr(service_account_info, "JMESPATH_IMPORT_ERROR", "Traceback: no jmespath")
-    code, result = run(service_account_info, {}, monkeypatch, capsys)
+    code, result = run(service_account_info, {}, capsys)
     assert code == 0 and result["service_accounts"] == [] and result["query_result"] is None

@@ -12,17 +12,12 @@ import stat
 import pytest
 import requests
 
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.grafana_ops.auth.plugins.modules import service_accounts
 from ansible_collections.grafana_ops.auth.tests.unit.plugins.module_utils.test_reconcile import TokenFake
 from ansible_collections.grafana_ops.auth.tests.unit.plugins.module_utils.test_service_account_fake import SA
 
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    patch_module_args = None
+from ansible_collections.grafana_ops.auth.tests.unit.module_args import patch_module_args
 
 CONNECTION = {"url": "http://127.0.0.1:3000", "url_username": "admin", "url_password": "admin-secret"}
 
@@ -34,14 +29,10 @@ def fake(monkeypatch):
     return grafana
 
 
-def run(args, monkeypatch, capsys):
+def run(args, capsys):
     """Run ``main()`` with ``args``; return (exit code, result dict)."""
     args = {**CONNECTION, **args}
-    if patch_module_args is not None:
-        with patch_module_args(args):
-            code = _main()
-    else:
-        monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args})))
+    with patch_module_args(args):
         code = _main()
     return code, json.loads(capsys.readouterr().out)
 
@@ -56,7 +47,7 @@ def test_apply_delivers_the_key_and_the_rerun_writes_nothing(fake, monkeypatch, 
     dest = tmp_path / "ci.token"
     accounts = [{"name": "ci", "role": "editor", "tokens": [{"name": "deploy", "dest": str(dest)}]},
                 {"name": "reader"}]
-    code, first = run({"accounts": accounts}, monkeypatch, capsys)
+    code, first = run({"accounts": accounts}, capsys)
     assert code == 0 and first["changed"] is True
     assert first["created"] == ["ci", "reader"]
     assert len(first["keys"]) == 1 and first["keys"][0]["dest"] == str(dest)
@@ -64,14 +55,14 @@ def test_apply_delivers_the_key_and_the_rerun_writes_nothing(fake, monkeypatch, 
     assert stat.S_IMODE(os.stat(dest).st_mode) == 0o600
     assert first["results"][0]["tokens"][0]["dest_written"] is True
     fake.log.clear()
-    code, again = run({"accounts": accounts}, monkeypatch, capsys)
+    code, again = run({"accounts": accounts}, capsys)
     assert code == 0 and again["changed"] is False and again["keys"] == []
     assert fake.writes() == []
 
 
 def test_check_mode_with_diff_sends_no_write(fake, monkeypatch, capsys):
     code, result = run({"accounts": [{"name": "ci", "tokens": [{"name": "deploy"}]}],
-                        "_ansible_check_mode": True, "_ansible_diff": True}, monkeypatch, capsys)
+                        "_ansible_check_mode": True, "_ansible_diff": True}, capsys)
     assert code == 0 and result["changed"] is True and result["keys"] == []
     assert result["diff"]["after"]["accounts"]["ci"]["tokens"][0]["name"] == "deploy"
     assert fake.writes() == []
@@ -80,22 +71,22 @@ def test_check_mode_with_diff_sends_no_write(fake, monkeypatch, capsys):
 def test_bad_input_fails_once_before_any_request(fake, monkeypatch, capsys):
     code, result = run({"accounts": [{"name": "ok"}, {"name": "bad", "role": "owner"},
                                      {"name": "x", "tokens": [{"name": "t", "ttl": "forever"}]}]},
-                       monkeypatch, capsys)
+                       capsys)
     assert code == 1 and result["failed"] is True
     assert "role 'owner'" in result["msg"] and "ttl" in result["msg"]
     assert fake.log == []
 
 
 def test_bad_expiring_within_fails_before_any_request(fake, monkeypatch, capsys):
-    code, result = run({"accounts": [{"name": "ok"}], "expiring_within": "a while"}, monkeypatch, capsys)
+    code, result = run({"accounts": [{"name": "ok"}], "expiring_within": "a while"}, capsys)
     assert code == 1 and "expiring_within" in result["msg"] and fake.log == []
 
 
 def test_purge_is_off_unless_asked(fake, monkeypatch, capsys):
     fake.add("stray")
-    code, result = run({"accounts": [{"name": "keep"}]}, monkeypatch, capsys)
+    code, result = run({"accounts": [{"name": "keep"}]}, capsys)
     assert code == 0 and result["purged"] == []
-    code, result = run({"accounts": [{"name": "keep"}], "purge": True}, monkeypatch, capsys)
+    code, result = run({"accounts": [{"name": "keep"}], "purge": True}, capsys)
     assert code == 0 and result["purged"] == ["stray"]
     assert [a["name"] for a in fake.accounts.values()] == ["keep"]
 
@@ -105,7 +96,7 @@ def test_a_failure_part_way_still_returns_minted_keys(fake, monkeypatch, capsys)
                                              "messageId": "serviceaccounts.ErrRoleForbidden"})
     fake.add("first")
     code, result = run({"accounts": [{"name": "first", "tokens": [{"name": "t1"}]},
-                                     {"name": "second", "role": "Admin"}]}, monkeypatch, capsys)
+                                     {"name": "second", "role": "Admin"}]}, capsys)
     assert code == 1 and "second" in result["msg"] and "higher" in result["msg"]
     assert [k["token"] for k in result["keys"]] == ["t1"]
     assert "glsa_" not in result["msg"]
