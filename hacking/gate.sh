@@ -5,7 +5,8 @@
 #
 # Steps, in order: changelog build lint sanity-2.21 sanity-2.16 units integration leak-scan
 # molecule double-test ("sanity" selects both sanity steps; leak-scan scans the output of the
-# integration step of the same run). Every step runs even when an earlier one failed; each is
+# integration step of the same run). For a quick loop, GATE_TARGETS="t1 t2" limits integration
+# and GATE_SCENARIOS="s1 s2" limits molecule to those names. Every step runs even when an earlier one failed; each is
 # timed and reported as passed, failed or "skipped (nothing to run)". The last line is
 # "N passed, N failed"; the exit status is non-zero when a step failed.
 #
@@ -236,8 +237,10 @@ step_integration() {
     >"$STAGE/tests/integration/integration.cfg" || return 1
   local rc=0
   # --continue-on-error: one run reports every failing target, not only the first
+  # GATE_TARGETS="diagnose service_account" runs only those targets (a developer's quick loop)
+  # shellcheck disable=SC2086
   in_stage ansible-test integration --local --python 3.12 --continue-on-error --color no -vvv --diff \
-    >"$WORK/integration.out" 2>&1 || rc=$?
+    ${GATE_TARGETS:-} >"$WORK/integration.out" 2>&1 || rc=$?
   # the -vvv output is long: show the targets, recaps and failures; on failure also its tail
   grep -aE '^(Running .* integration test role|testhost +:|WARNING: |FATAL|fatal:)' "$WORK/integration.out"
   if [ "$rc" != 0 ]; then
@@ -273,7 +276,11 @@ step_molecule() {
     if [ -n "$(find extensions/molecule -mindepth 3 -name molecule.yml -print -quit)" ]; then
       export MOLECULE_GLOB='extensions/molecule/**/molecule.yml'   # nested scenarios
     fi
-    molecule test --all
+    if [ -n "${GATE_SCENARIOS:-}" ]; then   # GATE_SCENARIOS="nginx traefik": only those
+      for s in $GATE_SCENARIOS; do molecule test -s "$s" || exit 1; done
+    else
+      molecule test --all
+    fi
   )
 }
 
