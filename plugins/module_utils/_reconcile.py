@@ -191,7 +191,7 @@ class Summary:
     """The result being built, account by account (so a failure can return what was done)."""
 
     results: List[Dict[str, Any]] = field(default_factory=list)
-    keys: List[Dict[str, Any]] = field(default_factory=list)
+    minted_keys: List[Dict[str, Any]] = field(default_factory=list)
     created: List[str] = field(default_factory=list)
     updated: List[str] = field(default_factory=list)
     deleted: List[str] = field(default_factory=list)
@@ -206,11 +206,24 @@ class Summary:
 
     def as_result(self, diff: bool) -> Dict[str, Any]:
         result = {name: getattr(self, name) for name in (
-            "changed", "results", "keys", "created", "updated", "deleted", "purged",
+            "changed", "results", "minted_keys", "created", "updated", "deleted", "purged",
             "minted", "rotated", "pruned", "expiring")}
+        result["msg"] = self.message()
         if diff:
             result["diff"] = {"before": {"accounts": self.before}, "after": {"accounts": self.after}}
         return result
+
+
+    def message(self) -> str:
+        """One line saying what the run did (counts and names only, never a key)."""
+        listed = sum(1 for r in self.results if r.get("action") != "purged")
+        parts = [f"{len(getattr(self, name))} {name}" for name in
+                 ("created", "updated", "deleted", "purged")]
+        tokens = (f"{len(self.minted)} token(s) minted ({len(self.rotated)} rotation(s)), "
+                  f"{len(self.pruned)} pruned")
+        expiring = f"{len(self.expiring)} expiring soon"
+        return (f"{listed} listed account(s): {', '.join(parts)}; {tokens}; {expiring}."
+                + ("" if self.changed else " Nothing changed."))
 
 
 class ReconcileError(GrafanaError):
@@ -224,6 +237,7 @@ class ReconcileError(GrafanaError):
             method=cause.method, path=cause.path, status=cause.status,
             message=cause.message, message_id=cause.message_id)
         self.partial = summary.as_result(diff)
+        self.partial.pop("msg", None)  # the failure's own message is the msg
 
     def fail_kwargs(self) -> Dict[str, Any]:
         result = super().fail_kwargs()
@@ -359,7 +373,7 @@ class Reconciler:
         action = _token_action(request.spec, result, minted)
         entry = {"account": account_name, "token": request.spec.name}
         if "key" in result:
-            self.summary.keys.append({**entry, "name": token.get("name") if token else None,
+            self.summary.minted_keys.append({**entry, "name": token.get("name") if token else None,
                                       "key": result.pop("key"),
                                       "dest": (request.file_params or {}).get("dest")})
         if minted:

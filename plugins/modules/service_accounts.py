@@ -29,7 +29,7 @@ description:
   - O(purge=true) makes the list authoritative, deleting the accounts of the organization that
     are not listed (with all their tokens). Accounts Grafana manages itself (external service
     accounts, C(isExternal) or a C(sa-<org>-extsvc-) login) are never purged.
-  - "Keys of tokens minted by this run are returned in RV(keys), and only there. Put
+  - "Keys of tokens minted by this run are returned in RV(minted_keys), and only there. Put
     C(no_log: true) on the task."
 author:
   - Grafana Ops contributors (@grafana-ops)
@@ -173,9 +173,9 @@ attributes:
     support: full
     platforms: posix
 notes:
-  - "Put C(no_log: true) on the task: RV(keys) holds the keys minted by the run."
+  - "Put C(no_log: true) on the task: RV(minted_keys) holds the keys minted by the run."
   - "If an account fails part-way, the task fails naming it; accounts finished before it stay
-    done and their minted keys are still returned in RV(keys) of the failed result, so no key
+    done and their minted keys are still returned in RV(minted_keys) of the failed result, so no key
     is lost."
   - One organization per call (O(org_id)); call the module once per organization.
 seealso:
@@ -284,7 +284,7 @@ results:
           pruned: []
           dest_written: false
           token: {id: 1, name: deploy, expiration: "2026-12-29T15:00:00Z", seconds_left: 2592000}
-keys:
+minted_keys:
   description:
     - The keys of the tokens minted by this run (never in check mode), each with V(account),
       V(token) (the declared name), V(name) (the token's actual name, with a rotation suffix

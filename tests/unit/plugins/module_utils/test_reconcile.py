@@ -173,8 +173,8 @@ def test_first_run_costs_one_search_and_two_writes_per_account(grafana):
     assert len([c for c in calls if c.startswith("POST") and c.endswith("/tokens")]) == 10
     assert len(calls) == 1 + 2 * 10  # no token listing for accounts created in this run
     assert result["created"] == [f"svc-{n}" for n in range(10)]
-    assert [k["token"] for k in result["keys"]] == [f"tok-{n}" for n in range(10)]
-    assert all(k["key"].startswith("glsa_") for k in result["keys"])
+    assert [k["token"] for k in result["minted_keys"]] == [f"tok-{n}" for n in range(10)]
+    assert all(k["key"].startswith("glsa_") for k in result["minted_keys"])
 
 
 def test_rerun_sends_reads_only_and_no_key(grafana):
@@ -183,7 +183,7 @@ def test_rerun_sends_reads_only_and_no_key(grafana):
     result = reconcile(grafana, ten_accounts())
     assert grafana.writes() == []
     assert len(grafana.calls()) == 1 + 10  # one search, one token listing per account
-    assert result["changed"] is False and result["keys"] == []
+    assert result["changed"] is False and result["minted_keys"] == []
     assert {r["action"] for r in result["results"]} == {"unchanged"}
     assert "key" not in str(result["results"])
 
@@ -209,7 +209,7 @@ def test_check_mode_predicts_without_writes(grafana):
     result = reconcile(grafana, ten_accounts()[:2] + [{"name": "old", "role": "Admin"}], check_mode=True,
                        diff=True)
     assert grafana.writes() == []
-    assert result["changed"] is True and result["keys"] == []
+    assert result["changed"] is True and result["minted_keys"] == []
     assert result["created"] == ["svc-0", "svc-1"] and result["updated"] == ["old"]
     assert [m["token"] for m in result["minted"]] == ["tok-0", "tok-1"]
     assert result["diff"]["before"]["accounts"]["old"]["role"] == "Viewer"
@@ -261,9 +261,9 @@ def test_rotation_mints_and_retires_the_previous_token(grafana):
     grafana.now += dt.timedelta(days=8)
     result = reconcile(grafana, rotating())
     assert [r["token"] for r in result["rotated"]] == ["deploy"]
-    assert result["keys"][0]["name"].startswith("deploy-r")
+    assert result["minted_keys"][0]["name"].startswith("deploy-r")
     assert [p["reason"] for p in result["pruned"]] == ["replaced"]
-    assert grafana.token_names("ci") == [result["keys"][0]["name"]]
+    assert grafana.token_names("ci") == [result["minted_keys"][0]["name"]]
 
 
 def test_retire_previous_false_keeps_the_old_token_for_a_second_pass(grafana):
@@ -273,8 +273,8 @@ def test_retire_previous_false_keeps_the_old_token_for_a_second_pass(grafana):
     assert first["pruned"] == [] and len(grafana.token_names("ci")) == 2
     grafana.log.clear()
     second = reconcile(grafana, rotating())
-    assert second["keys"] == [] and [p["name"] for p in second["pruned"]] == ["deploy"]
-    assert grafana.token_names("ci") == [first["keys"][0]["name"]]
+    assert second["minted_keys"] == [] and [p["name"] for p in second["pruned"]] == ["deploy"]
+    assert grafana.token_names("ci") == [first["minted_keys"][0]["name"]]
     assert grafana.writes() == [f"DELETE {SA}/1/tokens/101"]
 
 
@@ -284,7 +284,7 @@ def test_key_missing_replaces_a_valid_token(grafana):
     spec[0]["tokens"][0]["key_missing"] = True
     client = grafana.client(org_id=1)
     result = Reconciler(client).run(parse_accounts(spec))
-    assert result["rotated"] and result["keys"][0]["name"].startswith("deploy-r")
+    assert result["rotated"] and result["minted_keys"][0]["name"].startswith("deploy-r")
     assert any("consuming host" in w for w in client.warnings)
 
 
@@ -304,6 +304,6 @@ def test_a_failure_part_way_returns_the_keys_already_minted(grafana):
         reconcile(grafana, accounts)
     kwargs = caught.value.fail_kwargs()
     assert "b-second" in kwargs["msg"] and "a-first" in kwargs["msg"]
-    assert [k["token"] for k in kwargs["keys"]] == ["t1"]
-    assert kwargs["keys"][0]["key"].startswith("glsa_")
+    assert [k["token"] for k in kwargs["minted_keys"]] == ["t1"]
+    assert kwargs["minted_keys"][0]["key"].startswith("glsa_")
     assert "glsa_" not in kwargs["msg"]

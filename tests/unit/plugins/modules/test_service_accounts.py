@@ -50,20 +50,23 @@ def test_apply_delivers_the_key_and_the_rerun_writes_nothing(fake, monkeypatch, 
     code, first = run({"accounts": accounts}, capsys)
     assert code == 0 and first["changed"] is True
     assert first["created"] == ["ci", "reader"]
-    assert len(first["keys"]) == 1 and first["keys"][0]["dest"] == str(dest)
-    assert dest.read_text() == first["keys"][0]["key"]  # exact: no trailing newline
+    assert first["msg"].startswith("2 listed account(s): 2 created, 0 updated")
+    assert "1 token(s) minted" in first["msg"] and "glsa_" not in first["msg"]
+    assert len(first["minted_keys"]) == 1 and first["minted_keys"][0]["dest"] == str(dest)
+    assert dest.read_text() == first["minted_keys"][0]["key"]  # exact: no trailing newline
     assert stat.S_IMODE(os.stat(dest).st_mode) == 0o600
     assert first["results"][0]["tokens"][0]["dest_written"] is True
     fake.log.clear()
     code, again = run({"accounts": accounts}, capsys)
-    assert code == 0 and again["changed"] is False and again["keys"] == []
+    assert code == 0 and again["changed"] is False and again["minted_keys"] == []
+    assert "keys" not in again and again["msg"].endswith("Nothing changed.")
     assert fake.writes() == []
 
 
 def test_check_mode_with_diff_sends_no_write(fake, monkeypatch, capsys):
     code, result = run({"accounts": [{"name": "ci", "tokens": [{"name": "deploy"}]}],
                         "_ansible_check_mode": True, "_ansible_diff": True}, capsys)
-    assert code == 0 and result["changed"] is True and result["keys"] == []
+    assert code == 0 and result["changed"] is True and result["minted_keys"] == []
     assert result["diff"]["after"]["accounts"]["ci"]["tokens"][0]["name"] == "deploy"
     assert fake.writes() == []
 
@@ -98,5 +101,5 @@ def test_a_failure_part_way_still_returns_minted_keys(fake, monkeypatch, capsys)
     code, result = run({"accounts": [{"name": "first", "tokens": [{"name": "t1"}]},
                                      {"name": "second", "role": "Admin"}]}, capsys)
     assert code == 1 and "second" in result["msg"] and "higher" in result["msg"]
-    assert [k["token"] for k in result["keys"]] == ["t1"]
+    assert [k["token"] for k in result["minted_keys"]] == ["t1"]
     assert "glsa_" not in result["msg"]
