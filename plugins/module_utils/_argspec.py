@@ -46,6 +46,11 @@ def grafana_module(argument_spec: Dict[str, Any], **kwargs: Any) -> AnsibleModul
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     if module.params["timeout"] <= 0:
         module.fail_json(msg=f"timeout must be a positive number of seconds, got {module.params['timeout']}.")
+    org_id = module.params.get("org_id")
+    if org_id is not None and org_id <= 0:
+        module.fail_json(msg=f"org_id must be a positive organization id (1 is Grafana's default org), got "
+                             f"{org_id}: Grafana would silently act on the user's current org instead. "
+                             "Leave org_id unset for the default org.")
     return module
 
 

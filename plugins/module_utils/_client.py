@@ -9,6 +9,22 @@ request, TLS options, timeouts, and retries: idempotent requests are retried on 
 errors, 429 and 5xx with a capped backoff that honours ``Retry-After``; a POST is only retried
 on 429 (Grafana did not process it), never blindly.  Unexpected statuses raise
 :class:`GrafanaAPIError` carrying Grafana's ``message``/``messageId``, never a credential.
+
+Trust rules (each one closes a way for something other than the task's options to decide what
+is sent or believed):
+
+* The credential comes only from the options.  It is applied through requests' ``auth=`` hook
+  on every request, also on requests sent without one, so requests never falls back to
+  ``~/.netrc`` / ``NETRC`` (it does whenever a request has no ``auth``) nor to a
+  ``user:password@`` in the URL; URLs with userinfo are refused outright.  The environment
+  still supplies ``HTTP(S)_PROXY`` / ``NO_PROXY``; ``ca_path`` wins over ``REQUESTS_CA_BUNDLE``.
+* A URL carries no query string or fragment (``?orgId=2`` copied from a browser would be
+  dropped silently and act on another org): refused, naming the option.
+* A response used as Grafana data must be Grafana's JSON of the expected shape (``shape=``);
+  an SSO login page, a captive portal or another service's JSON is an error naming what
+  answered, never "empty" or "absent".
+* Text that came from outside (bodies, exception text) is scrubbed of every form of the
+  credential the client sent (raw, Basic base64, ``api_key:`` pair, URL-quoted).
 """
 
 from __future__ import annotations
@@ -29,15 +45,21 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaConnectionError,
     GrafanaInputError,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import redact
+from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import (
+    redact,
+    scrub,
+    secret_forms,
+)
 
 REQUESTS_IMPORT_ERROR: Optional[str]
 try:
     import requests
     from requests import exceptions as rexc
+    from requests.auth import AuthBase
 except ImportError:  # pragma: no cover - exercised through missing_required_lib
     requests = None
     rexc = None
+    AuthBase = object
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 else:
     REQUESTS_IMPORT_ERROR = None
@@ -49,6 +71,22 @@ _DEFAULT = object()
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 _TAGS = re.compile(r"<[^>]+>")
+
+
+class KeepHeaders(AuthBase):  # type: ignore[misc,valid-type]
+    """requests' ``auth=`` hook that changes nothing: the headers the client built stand.
+
+    requests substitutes credentials from ``~/.netrc`` / ``NETRC`` or from URL userinfo only
+    for a request whose ``auth`` is empty (``Session.prepare_request``), overwriting the
+    ``Authorization`` header.  Every request carries this hook, with or without a credential,
+    so the ``Authorization`` sent is always the one ``_headers`` built from the options.
+    """
+
+    def __call__(self, request: Any) -> Any:
+        return request
+
+
+KEEP_HEADERS = KeepHeaders()
 
 
 class Response:
@@ -84,10 +122,26 @@ class Response:
         if isinstance(self.body, dict) and self.message:
             mid = f" ({self.message_id})" if self.message_id else ""
             return f"{self.message}{mid}"
-        if "html" in self.content_type.lower() or self.text.lstrip()[:1] == "<":
+        if self.is_html:
             return f"an HTML page ({html_summary(self.text)!r}), not Grafana's JSON API"
         text = " ".join(self.text.split())
         return repr(text[:SNIPPET_LEN]) if text else "an empty body"
+
+    @property
+    def is_html(self) -> bool:
+        return "html" in self.content_type.lower() or self.text.lstrip()[:1] == "<"
+
+    def describe_answer(self) -> str:
+        """What answered, for a response that is not the Grafana JSON the caller expected."""
+        if self.is_html:
+            title = html_summary(self.text)
+            return f"an HTML page titled {title!r}" if title else "an HTML page"
+        if self.body is not None:
+            kind = type(self.body).__name__.replace("dict", "object").replace("list", "array")
+            return f"JSON of another shape (a {kind}: {_snippet(json.dumps(self.body))!r})"
+        text = " ".join(self.text.split())
+        content_type = self.content_type or "no Content-Type"
+        return f"a non-JSON body ({content_type}: {text[:80]!r})" if text else "an empty body"
 
 
 class GrafanaClient:
@@ -106,6 +160,7 @@ class GrafanaClient:
         client_cert: Optional[str] = None,
         client_key: Optional[str] = None,
         timeout: float = 30,
+        url_option: str = "url",
         retries: int = 3,
         max_retry_wait: float = 30.0,
         backoff_base: float = 0.5,
@@ -114,7 +169,7 @@ class GrafanaClient:
     ) -> None:
         if requests is None:
             raise GrafanaInputError("the Python library 'requests' is required")
-        self.base_url = normalise_url(url)
+        self.base_url = normalise_url(url, option=url_option)
         self.token = clean_token(token) if token is not None else None
         self.username = username
         self.password = password
@@ -159,12 +214,15 @@ class GrafanaClient:
         auth: bool = True,
         org_id: Any = _DEFAULT,
         retry: Optional[bool] = None,
+        shape: Optional[type] = None,
     ) -> Response:
         """Send one logical request (with retries) and return its :class:`Response`.
 
         ``expected=None`` returns any status; otherwise a status outside ``expected``
         raises :class:`GrafanaAPIError`.  ``auth=False`` sends no credential (the caller
-        may pass a raw ``Authorization`` in ``headers``).
+        may pass a raw ``Authorization`` in ``headers``).  ``shape`` (``dict`` or ``list``)
+        demands that an expected answer is Grafana's JSON of that type (a list of objects for
+        ``list``): anything else raises :class:`GrafanaAPIError` naming what answered.
         """
         method = method.upper()
         idempotent = method in IDEMPOTENT_METHODS if retry is None else retry
@@ -188,6 +246,8 @@ class GrafanaClient:
             attempt += 1
         if expected is not None and response.status not in tuple(expected):
             raise self.error_for(response, attempts=attempt + 1)
+        if shape is not None and not _has_shape(response.body, shape):
+            raise self.not_grafana(response)
         return response
 
     def now(self) -> _dt.datetime:
@@ -204,8 +264,8 @@ class GrafanaClient:
     def error_for(self, response: Response, attempts: int = 1) -> GrafanaAPIError:
         """Build the error for an unexpected response (never includes a credential)."""
         tried = f" after {attempts} attempts" if attempts > 1 else ""
-        msg = (f"{response.method} {response.path} failed with HTTP {response.status}{tried}: "
-               f"{self.scrub(response.describe_body())}.")
+        msg = (f"{response.method} {response.path} failed with HTTP {response.status}{tried} from "
+               f"{safe_url(self.base_url)}: {self.scrub(response.describe_body())}.")
         if response.retry_after_refused is not None:
             msg += (f" Grafana asked to retry after {response.retry_after_refused:g} s (Retry-After), "
                     f"longer than the {self.max_retry_wait:g} s the module waits at most: try "
@@ -216,21 +276,36 @@ class GrafanaClient:
             hint=status_hint(response),
         )
 
+    def not_grafana(self, response: Response) -> GrafanaAPIError:
+        """The error for an expected status whose body is not the Grafana JSON asked for."""
+        msg = (f"{response.method} {safe_url(response.url)}: {self.scrub(response.describe_answer())} "
+               f"answered (HTTP {response.status}) instead of Grafana's API; nothing was changed "
+               "on the strength of it.")
+        return GrafanaAPIError(
+            msg, method=response.method, path=response.path, status=response.status,
+            hint="Something in front of Grafana (an SSO login page, a captive portal, a proxy or "
+                 "another service) answered for it: check url (host, port, sub-path) and that "
+                 "the proxy passes /api/ to Grafana unchanged.")
+
     def scrub(self, text: str) -> str:
-        """Replace any credential this client holds with its redacted form."""
-        for secret in (self.token, self.password):
-            if secret and len(secret) >= 4 and secret in text:
-                text = text.replace(secret, redact(secret))
-        return text
+        """Replace every form of the credential this client sends with its redacted form."""
+        return scrub(text, secret_forms(self.token, self.username, self.password))
 
     # ---------------------------------------------------------------- internals
+    def _authorization(self) -> Optional[str]:
+        """The ``Authorization`` value for this client's credential (token wins over Basic)."""
+        if self.token:
+            return f"Bearer {self.token}"
+        if self.username is not None:
+            pair = f"{self.username}:{self.password or ''}".encode("utf-8")
+            return "Basic " + base64.b64encode(pair).decode("ascii")
+        return None
+
     def _headers(self, extra: Optional[Mapping[str, str]], auth: bool, org_id: Any) -> Dict[str, str]:
         headers = {"Accept": "application/json"}
-        if auth and self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        elif auth and self.username is not None:
-            pair = f"{self.username}:{self.password or ''}".encode("utf-8")
-            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+        credential = self._authorization() if auth else None
+        if credential:
+            headers["Authorization"] = credential
         if org_id not in (None, ""):
             headers["X-Grafana-Org-Id"] = str(org_id)
         headers.update(extra or {})
@@ -241,7 +316,8 @@ class GrafanaClient:
         # verify per request: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE in the environment
         # override session.verify (psf/requests#3829), which silently dropped ca_path.
         kwargs: Dict[str, Any] = {"headers": headers, "params": params, "timeout": self.timeout,
-                                  "allow_redirects": False, "verify": self.session.verify}
+                                  "allow_redirects": False, "verify": self.session.verify,
+                                  "auth": KEEP_HEADERS}
         if body is not None:
             kwargs["json"] = body
         started = time.monotonic()
@@ -307,14 +383,34 @@ class GrafanaClient:
 
 
 # -------------------------------------------------------------------- helpers
-def normalise_url(url: str) -> str:
-    """Validate ``url`` and return it without a trailing slash (sub-path kept)."""
+def normalise_url(url: str, option: str = "url") -> str:
+    """Validate ``url`` and return it without a trailing slash (sub-path kept).
+
+    Refused: anything but an absolute http(s) URL, ``user:password@`` (it would replace the
+    credential the task gives), and a query string or fragment (dropped silently, it would act
+    on another org than ``?orgId=`` says).  ``option`` names the option in the message.
+    """
     text = (url or "").strip()
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise GrafanaInputError(f"{option} {safe_url(text)!r} is not a valid URL (check the host "
+                                "and the port).") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise GrafanaInputError(
-            f"url {safe_url(text)!r} is not an absolute http(s) URL. Give the scheme and host, "
+            f"{option} {safe_url(text)!r} is not an absolute http(s) URL. Give the scheme and host, "
             "for example http://localhost:3000 or https://grafana.example.com/grafana.")
+    if "@" in parts.netloc:
+        raise GrafanaInputError(
+            f"{option} {safe_url(text)!r} carries a user name or password ('user:password@'): "
+            "credentials in a URL would silently replace the one the task gives. Remove them "
+            "from the URL and pass url_username/url_password (or token) instead.")
+    if parts.query or parts.fragment or text.endswith(("?", "#")):
+        raise GrafanaInputError(
+            f"{option} {safe_url(text)!r} has a query string or fragment ('?...' / '#...'), which "
+            "the module would not send: give the base URL only (scheme, host, port, sub-path) and "
+            "choose the organization with org_id, not ?orgId=.")
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
@@ -372,7 +468,11 @@ def retry_after_seconds(value: Optional[str], now: _dt.datetime) -> Optional[flo
 def status_hint(response: Response) -> Optional[str]:
     """What to do about a failed response, keyed on status first, then messageId."""
     status = response.status
-    if "html" in response.content_type.lower() or response.text.lstrip()[:1] == "<":
+    if status == 404 and (response.body is None or response.message == "Not found"):
+        return (f"Nothing serves {safe_url(response.url)}: the url's "
+                "sub-path probably does not match where Grafana is served (Grafana's root_url / "
+                "serve_from_sub_path, or the proxy's location). Open <url>/api/health to check.")
+    if response.is_html:
         return ("Something other than Grafana answered (a proxy, load balancer or web server "
                 "error page): check url, the proxy's upstream and whether Grafana is running.")
     if status == 401:
@@ -397,6 +497,16 @@ def html_summary(text: str) -> str:
     match = _TITLE.search(text)
     found = match.group(1) if match else _TAGS.sub(" ", text)
     return " ".join(found.split())[:120]
+
+
+def _has_shape(body: Any, shape: type) -> bool:
+    if not isinstance(body, shape):
+        return False
+    return shape is not list or all(isinstance(item, dict) for item in body)
+
+
+def _snippet(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _parse_json(text: str, content_type: str) -> Any:

@@ -193,7 +193,7 @@ def test_error_carries_grafana_message_and_id_but_no_credential():
     failure = err.value.fail_kwargs()
     assert failure["status"] == 400
     assert failure["grafana_message_id"] == "serviceaccounts.ErrAlreadyExists"
-    assert "POST /api/serviceaccounts failed with HTTP 400" in failure["msg"]
+    assert "POST /api/serviceaccounts failed with HTTP 400 from http://127.0.0.1:3000/grafana" in failure["msg"]
     assert TOKEN not in json.dumps(failure)
 
 
