@@ -248,7 +248,7 @@ class ServiceAccountManager:
         if current is None:
             return Outcome(changed=False, action="absent")
         if not self.check_mode:
-            self.client.delete(f"{SA_PATH}/{current['id']}", expected=(200, 404))
+            self.client.delete(f"{SA_PATH}/{current['id']}", expected=(200, 404), shape=dict)
         return Outcome(changed=True, action="deleted", before=compared(current))
 
     # ---------------------------------------------------------------- present
@@ -267,7 +267,7 @@ class ServiceAccountManager:
         if self.check_mode:
             return {**current, **changes}
         try:
-            response = self.client.patch(f"{SA_PATH}/{current['id']}", body=body)
+            response = self.client.patch(f"{SA_PATH}/{current['id']}", body=body, shape=dict)
         except GrafanaAPIError as err:
             raise explain_write_error(self.client, err, spec.role) from None
         return merge_update(current, body, response.body)
@@ -285,7 +285,7 @@ class ServiceAccountManager:
     def _post(self, spec: AccountSpec) -> Tuple[str, Dict[str, Any]]:
         """Create the account: ``(created|adopted|raced, account)``."""
         try:
-            response = self.client.post(SA_PATH, body=create_body(spec), expected=(200, 201))
+            response = self.client.post(SA_PATH, body=create_body(spec), expected=(200, 201), shape=dict)
         except GrafanaAPIError as err:
             if is_already_exists(err):
                 return "raced", self._reread(spec, err, conflict=True)

@@ -58,8 +58,7 @@ def list_tokens(client: GrafanaClient, account: Dict[str, Any]) -> List[Dict[str
     """The account's tokens; skips the request when the search says it has none."""
     if account.get("tokens") == 0:
         return []
-    body = client.get(f"{SA_PATH}/{account['id']}/tokens").body
-    return list(body) if isinstance(body, list) else []
+    return list(client.get(f"{SA_PATH}/{account['id']}/tokens", shape=list).body)
 
 
 def token_entry(account: Dict[str, Any], token: Dict[str, Any]) -> Dict[str, Any]:

@@ -309,13 +309,12 @@ def tokens_path(account_id: Any) -> str:
 
 def list_tokens(client: GrafanaClient, account_id: Any) -> List[Dict[str, Any]]:
     """The account's tokens (Grafana caps the list at 300, ordered by name)."""
-    body = client.get(tokens_path(account_id)).body
-    return [t for t in body if isinstance(t, dict)] if isinstance(body, list) else []
+    return list(client.get(tokens_path(account_id), shape=list).body)
 
 
 def delete_token(client: GrafanaClient, account_id: Any, token: Dict[str, Any]) -> None:
     """Delete one token; one already gone (404) counts as deleted."""
-    client.delete(f"{tokens_path(account_id)}/{token.get('id')}", expected=(200, 404))
+    client.delete(f"{tokens_path(account_id)}/{token.get('id')}", expected=(200, 404), shape=dict)
 
 
 def run_token(client: GrafanaClient, params: Mapping[str, Any], *, check_mode: bool = False,

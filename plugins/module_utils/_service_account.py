@@ -52,7 +52,10 @@ def iter_service_accounts(client: GrafanaClient, query: Optional[str] = None,
         params: Dict[str, Any] = {"perpage": page_size, "page": page}
         if query:
             params["query"] = query
-        body = client.get(f"{SA_PATH}/search", params=params).body
+        response = client.get(f"{SA_PATH}/search", params=params, shape=dict)
+        body = response.body
+        if not any(key in body for key in ("serviceAccounts", "orgServiceAccounts")):
+            raise client.not_grafana(response)
         accounts = search_results(body)
         yield from accounts
         seen += len(accounts)
@@ -73,9 +76,9 @@ def find_service_account(client: GrafanaClient, name: str) -> Optional[Dict[str,
 def get_service_account(client: GrafanaClient, account_id: Any) -> Optional[Dict[str, Any]]:
     """The account with this id (or UID), or ``None`` when Grafana answers 404."""
     try:
-        return client.get(f"{SA_PATH}/{account_id}").body
+        return client.get(f"{SA_PATH}/{account_id}", shape=dict).body
     except GrafanaAPIError as err:
-        if err.status == 404:
+        if err.status == 404 and err.message is not None:  # Grafana's own JSON 404, not a proxy's page
             return None
         raise
 
