@@ -14,6 +14,14 @@ The verdict is the category of the most fundamental cause, in the order a reques
 ``connectivity`` (nothing answers, TLS) before ``proxy`` (the proxy changes the request)
 before ``authentication`` (Grafana rejects the credential, 401) before ``authorization``
 (Grafana knows who it is but refuses this endpoint: 403, 404/410).
+
+One rule cannot be bypassed (:func:`classify` enforces it after every other rule ran): the
+verdict is ``ok`` only when the direct probes prove an authenticated identity (Grafana's own
+JSON, 2xx, the identity read back from ``/api/user``) **and** every proxy answered every probe
+with the same status as its direct twin (and with Grafana's JSON where Grafana answered
+directly).  Anything else names a cause; an answer no specific rule explains gets a catch-all
+(``unexpected_response`` directly, ``proxy_answers_itself`` / ``proxy_status_mismatch``
+through a proxy), never silence.
 """
 
 from __future__ import annotations
@@ -38,6 +46,8 @@ CAUSE_VERDICT = {
     "proxy_basic_auth_intercepts": "proxy",
     "proxy_strips_authorization": "proxy",
     "proxy_path_mismatch": "proxy",
+    "proxy_answers_itself": "proxy",
+    "proxy_status_mismatch": "proxy",
     "missing_credentials": "authentication",
     "malformed_header": "authentication",
     "token_whitespace": "authentication",
@@ -52,6 +62,7 @@ CAUSE_VERDICT = {
     "org_mismatch": "authentication",
     "basic_auth_disabled": "authentication",
     "basic_credentials_invalid": "authentication",
+    "unexpected_response": "authentication",
     "insufficient_role": "authorization",
     "endpoint_requires_user": "authorization",
     "endpoint_removed": "authorization",
@@ -355,23 +366,36 @@ def direct_causes(direct: Dict[str, Dict[str, Any]], cred: Dict[str, Any], org_i
         return []
     status = endpoint["status"]
     if 200 <= status < 300:
+        if endpoint.get("body") != "json" and status != 204:
+            return [unexpected_response(endpoint, "the endpoint probe")]
         return _authenticated_causes(direct, cred, org_id)
+    if status == 304:
+        return [forbidden_cause(endpoint)]
+    if 300 <= status < 400:
+        return [_endpoint_removed(endpoint)]
+    if not is_grafana_json(endpoint):
+        return [unexpected_response(endpoint, "the endpoint probe")]
     if status == 401 or (status == 500 and _server_error_is_auth(endpoint)):
         return [credential_cause(endpoint, cred, admin)]
     if status == 400 and (endpoint.get("message_id") or "").startswith("password-auth."):
         return [credential_cause(endpoint, cred, admin)]
-    if status in (403, 304):
+    if status == 403:
         return [forbidden_cause(endpoint)]
-    if status in (404, 410) or 300 <= status < 400:
+    if status in (404, 410):
         return [_endpoint_removed(endpoint)]
-    return []
+    return [unexpected_response(endpoint, "the endpoint probe")]
 
 
 def _authenticated_causes(direct: Dict[str, Dict[str, Any]], cred: Dict[str, Any],
                           org_id: Optional[int]) -> List[Dict[str, Any]]:
+    user = direct.get("user")
+    if not _identity_read_back(user):
+        return [unexpected_response(user or direct["endpoint"], "the identity probe (/api/user)")]
     org = direct.get("org")
+    if org is not None and not _org_acceptable(org):
+        return [unexpected_response(org, "the org probe (/api/org)")]
     found = ((org or {}).get("data") or {}).get("id")
-    if org_id is not None and _ok(org) and found is not None and int(found) != int(org_id):
+    if org_id is not None and _ok(org) and found is not None and _int(found) != _int(org_id):
         return [cause(
             "org_mismatch",
             f"The credential works, but in org {found}, not in the expected org {org_id}: this "
@@ -379,6 +403,81 @@ def _authenticated_causes(direct: Dict[str, Dict[str, Any]], cred: Dict[str, Any
             f"Use a token of a service account created in org {org_id}, or expect org {found}. "
             "A token can never switch organization.", [evidence_line(org)])]
     return []
+
+
+def _identity_read_back(user: Optional[Dict[str, Any]]) -> bool:
+    """``/api/user`` proved who the credential is: Grafana's JSON profile, or 10.x/11.x's
+    'Endpoint only available for users' 403 (which only an authenticated service account gets)."""
+    if not user or user.get("status") is None:
+        return False
+    data = user.get("data")
+    if _ok(user):
+        return user.get("body") == "json" and isinstance(data, dict) and bool(
+            data.get("login") or data.get("uid") or data.get("id") is not None)
+    return user["status"] == 403 and is_grafana_json(user) and (user.get("message") or "").lower() == USERS_ONLY
+
+
+def _org_acceptable(org: Dict[str, Any]) -> bool:
+    """``/api/org`` answered as Grafana does for an authenticated identity (its org, or a Grafana 403)."""
+    if _ok(org):
+        return org.get("body") == "json" and isinstance(org.get("data"), dict) and "id" in org["data"]
+    return org.get("status") == 403 and is_grafana_json(org)
+
+
+def identity_proven(direct: Dict[str, Dict[str, Any]]) -> bool:
+    """The first half of the ``ok`` rule: Grafana's JSON proved an authenticated identity directly."""
+    endpoint = direct.get("endpoint") or {}
+    if not _ok(endpoint) or (endpoint.get("body") != "json" and endpoint.get("status") != 204):
+        return False
+    org = direct.get("org")
+    return _identity_read_back(direct.get("user")) and (org is None or _org_acceptable(org))
+
+
+def describe_answer(obs: Dict[str, Any]) -> str:
+    """What answered, in words: ``an HTML page titled 'Sign in'``, ``JSON that is not Grafana's``."""
+    if obs.get("error"):
+        return f"no response ({obs['error']})"
+    kind = obs.get("body")
+    said = obs.get("message")
+    if kind == "html":
+        return f"an HTML page titled {said!r}" if said else "an HTML page"
+    if kind == "text":
+        return f"a text body {said!r}" if said else "a text body"
+    if kind == "empty":
+        return "an empty body"
+    if is_grafana_json(obs):
+        return f"Grafana-style JSON {said!r}" if said else "Grafana-style JSON"
+    if kind == "json" and _ok(obs) and isinstance(obs.get("data"), dict):
+        return "a JSON object"
+    if kind == "json" and not isinstance(obs.get("data"), dict):
+        return f"JSON of another shape (a {type(obs.get('data')).__name__}, not Grafana's object)"
+    return "JSON that is not Grafana's (no 'message')"
+
+
+def unexpected_response(obs: Dict[str, Any], what: str) -> Dict[str, Any]:
+    """Catch-all for a direct answer that is neither success nor a failure the rules know."""
+    status = obs.get("status")
+    answer = describe_answer(obs)
+    if status is not None and 200 <= status < 300:
+        why = (f"{what} got HTTP {status} with {answer}, not Grafana's JSON identity, so nothing "
+               "proves that the credential authenticates")
+    else:
+        why = (f"{what} got HTTP {status} with {answer}: neither success nor a failure Grafana is "
+               "known to answer with, so nothing proves that the credential authenticates")
+    hints = []
+    if status in (400, 413, 431) and obs.get("body") != "json":
+        hints.append("a 400/413/431 that is not Grafana's JSON usually means a request-size limit "
+                     "(a huge token or header: check the token file's size, and the server's header "
+                     "buffers)")
+    if obs.get("body") in ("html", "text", "empty") or (obs.get("body") == "json" and not is_grafana_json(obs)
+                                                        and not _ok(obs)):
+        hints.append(f"something other than Grafana's API answered at {obs.get('base_url')} (an SSO "
+                     "login page, a captive portal, another service, or a proxy): check url (host, "
+                     "port, sub-path)")
+    remediation = ("Check what answers at url: " + "; ".join(hints) + "." if hints else
+                   "Look at the evidence: Grafana's log (or whatever answered) says why it refused the "
+                   "request; fix that and run the diagnosis again.")
+    return cause("unexpected_response", f"Unexpected answer: {why}.", remediation, [evidence_line(obs)])
 
 
 def _endpoint_removed(obs: Dict[str, Any]) -> Dict[str, Any]:
@@ -588,23 +687,59 @@ def _whitespace_cause(ev: List[str], trimmed_works: bool) -> Dict[str, Any]:
 # ----------------------------------------------------------------------------- proxies
 def proxy_causes(base: str, proxied: Dict[str, Dict[str, Any]], direct: Dict[str, Dict[str, Any]],
                  cred: Dict[str, Any]) -> List[Dict[str, Any]]:
-    """Causes for one proxy base URL, comparing each probe with the direct one."""
+    """Causes for one proxy base URL, comparing each probe with the direct one.
+
+    A probe whose answer differs from its direct twin and that no specific rule explains gets
+    the catch-all (``proxy_answers_itself`` for a non-Grafana answer, else
+    ``proxy_status_mismatch``), so a disagreeing proxy can never go unnamed.
+    """
     found: List[Dict[str, Any]] = []
     for probe in PROBES:
         obs = proxied.get(probe)
+        twin = direct.get(probe)
         if not obs:
+            if twin and twin.get("status") is not None and proxied and not found:
+                found.append(_proxy_catch_all(base, None, twin))
             continue
-        if _proxy_unreachable(obs):
+        if _proxy_unreachable(obs, twin):
             return [_unreachable_cause(obs, proxy=True)]
-        found.extend(_proxy_probe_causes(obs, direct.get(probe), cred, base))
+        specific = _proxy_probe_causes(obs, twin, cred, base)
+        if not specific and not twins_agree(obs, twin):
+            specific = [_proxy_catch_all(base, obs, twin)]
+        found.extend(specific)
     return _merge(found)
 
 
-def _proxy_unreachable(obs: Dict[str, Any]) -> bool:
+def twins_agree(proxied: Optional[Dict[str, Any]], direct: Optional[Dict[str, Any]]) -> bool:
+    """Same status, and Grafana's JSON through the proxy wherever Grafana answered JSON directly."""
+    pstatus = (proxied or {}).get("status")
+    dstatus = (direct or {}).get("status")
+    if pstatus != dstatus:
+        return False
+    if proxied is None or direct is None:
+        return proxied is direct
+    if (direct.get("body") == "json") != (proxied.get("body") == "json"):
+        return False
+    return direct.get("body") != "json" or (
+        type(direct.get("data")) is type(proxied.get("data")) and is_grafana_json(direct) == is_grafana_json(proxied))
+
+
+def _proxy_unreachable(obs: Dict[str, Any], direct: Optional[Dict[str, Any]] = None) -> bool:
+    """No answer, or a gateway error the proxy made itself (502/503/504 that is not Grafana's)."""
     if obs.get("error"):
         return True
     status = obs["status"]
-    return status in (502, 504) or (status >= 500 and not is_grafana_json(obs))
+    if (direct or {}).get("status") == status and twins_agree(obs, direct):
+        return False
+    return status in (502, 504) or (status == 503 and not is_grafana_json(obs))
+
+
+_LOGIN_WORDS = ("login", "signin", "sign-in", "sign_in", "sso", "oauth", "auth", "saml", "openid", "cas/")
+
+
+def _login_redirect(obs: Dict[str, Any]) -> bool:
+    location = (obs.get("location") or "").lower()
+    return 300 <= (obs.get("status") or 0) < 400 and any(word in location for word in _LOGIN_WORDS)
 
 
 def _proxy_probe_causes(obs: Dict[str, Any], direct: Optional[Dict[str, Any]], cred: Dict[str, Any],
@@ -618,13 +753,15 @@ def _proxy_probe_causes(obs: Dict[str, Any], direct: Optional[Dict[str, Any]], c
                       "its own basic authentication consumes the Authorization header, so Grafana never sees the token.",
                       "Remove auth_basic (nginx) / the basicAuth middleware (Traefik) from the Grafana "
                       "location, or protect only the UI paths; Grafana authenticates API calls itself.", ev)]
+    if _login_redirect(obs) and dstatus != status:
+        return [_answers_itself(base, obs, direct, ev)]
     if (status == 404 or 300 <= status < 400) and dstatus != status:
         return [cause("proxy_path_mismatch",
                       f"Through the proxy {base}, {obs['probe']} answers HTTP {status} while Grafana directly "
                       f"answers {dstatus}: the proxy's location / sub-path does not map to Grafana's paths.",
                       "Make the proxied sub-path match Grafana's root_url (serve_from_sub_path = true, or "
-                      "strip the prefix in the proxy: rewrite / stripPrefix), and give proxy_urls with "
-                      "the sub-path.", ev)]
+                      "strip the prefix in the proxy: rewrite / stripPrefix), make the proxy's location "
+                      "cover /api/, and give proxy_urls with the sub-path.", ev)]
     if status == 401 and is_grafana_json(obs) and cred["kind"] != "none" and _stripped(obs, direct):
         return [cause("proxy_strips_authorization",
                       f"Grafana answers 401 through the proxy {base} but not directly: the proxy removes or "
@@ -633,6 +770,59 @@ def _proxy_probe_causes(obs: Dict[str, Any], direct: Optional[Dict[str, Any]], c
                       "or the headers middleware that sets Authorization to '' (Traefik customRequestHeaders); "
                       "the reverse_proxy role's templates keep the header.", ev)]
     return []
+
+
+def _proxy_catch_all(base: str, obs: Optional[Dict[str, Any]], direct: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    ev = ([evidence_line(obs)] if obs else []) + ([evidence_line(direct)] if direct else [])
+    if obs is None:
+        return cause("proxy_status_mismatch",
+                     f"Through the proxy {base} the {(direct or {}).get('probe')} probe was never answered as it "
+                     "was directly (an earlier probe through the proxy already failed).",
+                     "See the proxy's other evidence lines and its access/error log.", ev)
+    grafana = is_grafana_json(obs) or (obs.get("body") == "json" and _ok(obs) and isinstance(obs.get("data"), dict))
+    if not grafana:
+        return _answers_itself(base, obs, direct, ev)
+    return cause("proxy_status_mismatch",
+                 f"Through the proxy {base}, the {obs['probe']} probe gets HTTP {obs['status']} while Grafana "
+                 f"directly answers {(direct or {}).get('status')}: the proxy changes the request (headers, "
+                 "path, method or body) on its way to Grafana, or reaches another Grafana.",
+                 "Compare the proxy's configuration with the reverse_proxy role's template: it must pass "
+                 "the path, the Authorization and X-Grafana-Org-Id headers and the body unchanged to the "
+                 "same Grafana as url.", ev)
+
+
+def _answers_itself(base: str, obs: Dict[str, Any], direct: Optional[Dict[str, Any]], ev: List[str]) -> Dict[str, Any]:
+    """The proxy (or something beside it) answered with its own page instead of passing the request on."""
+    status = obs["status"]
+    answer = describe_answer(obs)
+    dstatus = (direct or {}).get("status")
+    if _login_redirect(obs):
+        why = f"redirects to a login page ({obs.get('location')}): an SSO / auth gateway intercepts API calls"
+        fix = ("Exempt /api/ from the SSO or auth_request / forwardAuth gate (Grafana authenticates API calls "
+               "itself), or call Grafana's API on a URL that is not behind the login gate.")
+    elif status in (400, 413, 431, 414):
+        why = (f"answers HTTP {status} itself with {answer}: the request exceeds one of its limits "
+               "(header size: nginx large_client_header_buffers; body size: client_max_body_size; "
+               "URL length), typically because the token or a cookie is far too large")
+        fix = ("Check the token (a token file that is not a single token makes a huge header), and raise "
+               "the proxy's header / body limits only if the request is legitimately that large.")
+    elif status in (401, 403, 405, 407):
+        why = (f"answers HTTP {status} itself with {answer}: an access rule of the proxy (deny/allow, "
+               "a WAF, limit_except, a location that does not cover /api/) refuses the request before "
+               "Grafana sees it")
+        fix = ("Make the proxy pass /api/ to Grafana: a location (nginx) or router rule (Traefik) that "
+               "covers the API paths, without deny rules or WAF blocks for them.")
+    elif status is not None and 200 <= status < 300:
+        why = (f"answers HTTP {status} with {answer} instead of Grafana's JSON: a login page, captive "
+               "portal or static site stands in front of Grafana")
+        fix = ("Route /api/ through to Grafana (proxy_pass / a router to the Grafana service) and keep "
+               "login pages away from the API paths.")
+    else:
+        why = (f"answers HTTP {status} with {answer} where Grafana directly answers {dstatus}: the "
+               "proxy, or a sidecar / WAF beside it, answers for itself")
+        fix = ("Look at the proxy's error log and any sidecar or WAF in front of Grafana; the answer "
+               "did not come from Grafana.")
+    return cause("proxy_answers_itself", f"The proxy {base} {why}.", fix, ev)
 
 
 def _stripped(obs: Dict[str, Any], direct: Optional[Dict[str, Any]]) -> bool:
@@ -663,31 +853,32 @@ def parity(direct: Dict[str, Dict[str, Any]], proxies: Dict[str, Dict[str, Dict[
            proxy_found: bool) -> Dict[str, Any]:
     """Side-by-side statuses per probe; ``match`` when every proxy agrees and no proxy cause was found."""
     rows = []
+    agree = True
     for probe in PROBES:
         row = {"probe": probe, "direct": (direct.get(probe) or {}).get("status"),
                "proxies": {base: (table.get(probe) or {}).get("status") for base, table in proxies.items()}}
+        agree = agree and all(twins_agree(table.get(probe), direct.get(probe)) for table in proxies.values())
         if row["direct"] is None and not any(v is not None for v in row["proxies"].values()) \
                 and probe not in direct:
             continue
         rows.append(row)
-    same = all(status == row["direct"] for row in rows for status in row["proxies"].values())
-    return {"match": same and not proxy_found, "probes": rows}
+    return {"match": agree and not proxy_found, "probes": rows}
 
 
 def identity(direct: Dict[str, Dict[str, Any]], cred: Dict[str, Any],
              admin: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     """Who Grafana says the credential is, plus what an admin lookup found."""
-    result: Dict[str, Any] = {"authenticated": _ok(direct.get("endpoint")) or _authenticated_by_error(direct),
+    result: Dict[str, Any] = {"authenticated": identity_proven(direct) or _authenticated_by_error(direct),
                               "kind": None, "id": None, "login": None, "name": None,
                               "org_id": None, "org_name": None, "role": None}
     user = direct.get("user") or {}
     data = user.get("data") or {}
-    if _ok(user) and data:
+    if _ok(user) and isinstance(data, dict) and data and user.get("body") == "json":
         _from_profile(result, data, cred)
     elif user.get("status") == 403 and (user.get("message") or "").lower() == USERS_ONLY:
         result["kind"] = "service_account"
     org = direct.get("org") or {}
-    if _ok(org):
+    if _ok(org) and isinstance(org.get("data"), dict):
         result["org_id"] = (org.get("data") or {}).get("id", result["org_id"])
         result["org_name"] = (org.get("data") or {}).get("name")
     if result["authenticated"] and cred.get("token_format") == "legacy" and result["login"] is None:
@@ -702,7 +893,10 @@ def identity(direct: Dict[str, Dict[str, Any]], cred: Dict[str, Any],
 
 def _authenticated_by_error(direct: Dict[str, Dict[str, Any]]) -> bool:
     endpoint = direct.get("endpoint") or {}
-    return endpoint.get("status") in (403, 404, 410, 304)
+    if endpoint.get("status") == 304:
+        return True
+    return endpoint.get("status") in (403, 404, 410) and is_grafana_json(endpoint) and (
+        _identity_read_back(direct.get("user")) or endpoint.get("status") == 403)
 
 
 def _from_profile(result: Dict[str, Any], data: Dict[str, Any], cred: Dict[str, Any]) -> None:
@@ -768,24 +962,67 @@ def classify(observations: List[Dict[str, Any]], cred: Dict[str, Any], lint: Lis
             and direct.get("endpoint", {}).get("status") == 401:
         found.insert(0, _malformed([evidence_line(direct["endpoint"])]))
     proxy_found: List[Dict[str, Any]] = []
+    per_base: Dict[str, List[Dict[str, Any]]] = {}
     for base, table in proxies.items():
-        proxy_found.extend(proxy_causes(base, table, direct, cred))
+        per_base[base] = proxy_causes(base, table, direct, cred)
+        proxy_found.extend(per_base[base])
     found = _merge(proxy_found + found)
+    # The one rule: ok only when the identity is proven directly and every proxy agrees.  The
+    # rules above name what they recognise; whatever they leave unexplained gets a catch-all here.
+    if not identity_proven(direct) and not any(CAUSE_VERDICT[c["code"]] != "proxy" for c in found):
+        found.append(unexpected_response(_first_unproven(direct), "the direct probes"))
+    for base, table in proxies.items():
+        if not all(twins_agree(table.get(p), direct.get(p)) for p in PROBES) and not per_base[base]:
+            proxy_found.append(_proxy_catch_all(base, _first_disagreeing(table, direct), None))
+            found.append(proxy_found[-1])
+    found = _merge(found)
     found.sort(key=lambda c: (VERDICT_ORDER.index(CAUSE_VERDICT[c["code"]]), CAUSE_ORDER.index(c["code"])))
-    return {"verdict": verdict_for(found), "causes": found, "parity": parity(direct, proxies, bool(proxy_found)),
-            "identity": identity(direct, cred, admin)}
+    result = {"verdict": verdict_for(found), "causes": found, "parity": parity(direct, proxies, bool(proxy_found)),
+              "identity": identity(direct, cred, admin)}
+    _assert_one_rule(result, direct, proxies)
+    return result
+
+
+def _first_unproven(direct: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
+    for probe in ("endpoint", "user", "org", "health"):
+        obs = direct.get(probe)
+        if obs and not (_ok(obs) and obs.get("body") == "json"):
+            return obs
+    return direct.get("endpoint") or direct.get("health") or {
+        "url": "(none)", "base_url": "(none)", "target": "direct", "probe": "endpoint", "status": None,
+        "error": "no probe was answered"}
+
+
+def _first_disagreeing(table: Dict[str, Dict[str, Any]], direct: Dict[str, Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    for probe in PROBES:
+        if table.get(probe) and not twins_agree(table.get(probe), direct.get(probe)):
+            return table[probe]
+    return next(iter(table.values()), None)
+
+
+def _assert_one_rule(result: Dict[str, Any], direct: Dict[str, Dict[str, Any]],
+                     proxies: Dict[str, Dict[str, Dict[str, Any]]]) -> None:
+    """The safety net: a verdict that contradicts the rule is a bug, never an answer."""
+    agree = all(twins_agree(t.get(p), direct.get(p)) for t in proxies.values() for p in PROBES)
+    if (result["verdict"] == "ok") != (not result["causes"]) or (
+            result["verdict"] == "ok" and not (identity_proven(direct) and agree)):
+        raise AssertionError("diagnose rule violated: verdict %r with causes %r" % (
+            result["verdict"], [c["code"] for c in result["causes"]]))
 
 
 def summary_line(result: Dict[str, Any], proxy_count: int) -> str:
     """``msg``: one line with the verdict, the main cause and its fix."""
     causes = result["causes"]
-    if not causes:
+    if not causes and result["verdict"] == "ok":
         ident = result["identity"]
         who = " ".join(str(x) for x in (ident.get("kind") or "identity", ident.get("login") or ident.get("name") or "")
                        if x).strip()
         org = f" in org {ident['org_id']}" if ident.get("org_id") is not None else ""
-        parity_text = (f"; {proxy_count} prox{'y agrees' if proxy_count == 1 else 'ies agree'} with direct access"
-                       if proxy_count else "")
+        agrees = result["parity"]["match"]
+        parity_text = ""
+        if proxy_count and agrees:
+            parity_text = (f"; {proxy_count} prox{'y answers' if proxy_count == 1 else 'ies answer'} every probe "
+                           "with the same status as direct access")
         return f"verdict ok: the credential authenticates as {who}{org}{parity_text}."
     first = causes[0]
     more = f" Also: {', '.join(c['code'] for c in causes[1:])}." if len(causes) > 1 else ""

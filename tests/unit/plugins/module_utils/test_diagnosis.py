@@ -371,7 +371,7 @@ def test_summary_line():
     line = rules.summary_line(result, 0)
     assert line.startswith("verdict authentication: token_expired:") and "Fix:" in line
     ok = rules.summary_line(rules.classify(working(), token_cred(), [], 1), 1)
-    assert ok.startswith("verdict ok:") and "sa-1-ci" in ok and "1 proxy agrees" in ok
+    assert ok.startswith("verdict ok:") and "sa-1-ci" in ok and "1 proxy answers every probe with the same status" in ok
 
 
 @pytest.mark.parametrize("direct_body", [writer_c("Invalid API key", "api-key.invalid"), FALLBACK, {"message": "Invalid API key"}],
