@@ -594,7 +594,7 @@ def refine_invalid(ev: List[str], cred: Dict[str, Any], admin: Optional[Dict[str
     """
     fix = "Mint a new token (grafana_ops.auth.service_account_token) and deliver it to the client."
     if not admin or admin.get("error") or not admin.get("service_account_hint"):
-        why = (f" (admin lookup failed: {admin['error']})" if admin and admin.get("error") else
+        why = (f" (the account lookup failed: {admin['error']})" if admin and admin.get("error") else
                " Give admin credentials and the service_account (and token_name) hints to tell which.")
         return cause("token_invalid", f"Grafana does not know the token {cred['redacted']}: it was deleted, its "
                      "service account was deleted, or it never existed on this Grafana (wrong instance)." + why,
@@ -606,14 +606,14 @@ def refine_invalid(ev: List[str], cred: Dict[str, Any], admin: Optional[Dict[str
                      f"There is no service account named {name!r} in org {admin.get('org_id') or 'of the admin'}: "
                      "it was deleted, and deleting an account deletes all its tokens.",
                      "Create the service account again and mint a new token for it.",
-                     ev + [f"admin lookup: no service account named {name!r}"])
+                     ev + [f"account lookup: no service account named {name!r}"])
     tokens = admin.get("tokens") or []
     names = ", ".join(repr(t.get("name")) for t in tokens) or "none"
     token_name = admin.get("token_name_hint")
     if token_name and admin.get("token") is None:
         return cause("token_deleted",
                      f"Service account {name!r} exists but has no token named {token_name!r}: the token was deleted.",
-                     fix, ev + [f"admin lookup: account {name!r} (id {account.get('id')}) has tokens: {names}"])
+                     fix, ev + [f"account lookup: account {name!r} (id {account.get('id')}) has tokens: {names}"])
     if token_name:
         summary = (f"Service account {name!r} has a token named {token_name!r}, but this key is not it: "
                    "the token was re-created or rotated (a new token has a new key), or the key belongs elsewhere.")
@@ -621,14 +621,14 @@ def refine_invalid(ev: List[str], cred: Dict[str, Any], admin: Optional[Dict[str
         summary = (f"Service account {name!r} exists, but Grafana does not know this key: one of its tokens "
                    "was deleted, or the key belongs to another account or instance. Give token_name to tell which.")
     return cause("token_invalid", summary, fix,
-                 ev + [f"admin lookup: account {name!r} (id {account.get('id')}) has tokens: {names}"])
+                 ev + [f"account lookup: account {name!r} (id {account.get('id')}) has tokens: {names}"])
 
 
 def _admin_token_note(admin: Optional[Dict[str, Any]]) -> List[str]:
     token = (admin or {}).get("token")
     if not token:
         return []
-    return [f"admin lookup: token {token.get('name')!r} expiration {token.get('expiration') or 'never'}, "
+    return [f"account lookup: token {token.get('name')!r} expiration {token.get('expiration') or 'never'}, "
             f"revoked {bool(token.get('isRevoked'))}, last used {token.get('lastUsedAt') or 'never'}"]
 
 
@@ -656,7 +656,7 @@ def _org_mismatch(ev: List[str], admin: Optional[Dict[str, Any]]) -> Dict[str, A
 
 def _disabled(ev: List[str], admin: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     account = (admin or {}).get("service_account")
-    extra = [f"admin lookup: account {account.get('name')!r} (id {account.get('id')}) isDisabled "
+    extra = [f"account lookup: account {account.get('name')!r} (id {account.get('id')}) isDisabled "
              f"{account.get('isDisabled')}"] if account else []
     return cause("service_account_disabled", "The token is valid, but its service account is disabled.",
                  "Enable the account (grafana_ops.auth.service_account disabled=false) if it should work.",

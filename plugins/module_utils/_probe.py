@@ -40,11 +40,19 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account 
     find_service_account,
     get_service_account,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import redact
+from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import (
+    redact,
+    scrub as scrub_text,
+    secret_forms,
+)
 
 PROBE_PATHS = {"health": "/api/health", "user": "/api/user", "org": "/api/org"}
 PUBLIC_KEYS = ("url", "base_url", "target", "probe", "status", "message", "message_id", "www_authenticate",
                "location", "body", "version", "elapsed_ms", "error", "error_kind")
+# Fields of an observation whose text came from outside (the answer, the exception): scrubbed.
+OUTSIDE_TEXT = ("message", "message_id", "www_authenticate", "location", "error", "version")
+# A secret form this long cannot occur in the module's own prose: the final net replaces it anywhere.
+LONG_SECRET = 8
 MESSAGE_LEN = 200
 
 
@@ -52,12 +60,21 @@ class Credential:
     """The credential under test: what to send, the offline lint, and the facts the rules need."""
 
     def __init__(self, kind: str, header: Optional[str], lint: List[Dict[str, str]],
-                 facts: Dict[str, Any], secrets: List[str]) -> None:
+                 facts: Dict[str, Any], secrets: List[str], blank: Optional[str] = None) -> None:
         self.kind = kind
         self.header = header
         self.lint = lint
         self.facts = facts
-        self.secrets = [s for s in secrets if s and len(s) >= 4]
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+        self.blank = blank
+
+
+def _blank_credential(source: str, what: str) -> Credential:
+    """An empty or whitespace-only token: nothing to send, so no request is sent."""
+    finding = {"code": "missing_credentials", "message": (
+        f"The {what} holds no token; give a file (or value) that contains the service-account "
+        "token, written without a trailing newline.")}
+    return Credential("none", None, [finding], rules.describe_credential("none", source=source), [], blank=what)
 
 
 def read_credential(params: Dict[str, Any]) -> Credential:
@@ -65,13 +82,27 @@ def read_credential(params: Dict[str, Any]) -> Credential:
     if params.get("authorization_header") is not None:
         return _header_credential(params["authorization_header"])
     if params.get("token_file"):
-        return _token_credential(_read_token_file(params["token_file"]), "token_file")
+        raw = _read_token_file(params["token_file"])
+        if not raw.replace("\ufeff", "").strip():
+            return _blank_credential("token_file", f"token_file {params['token_file']!r} ({_blank_text(raw)})")
+        return _token_credential(raw, "token_file")
     if params.get("token") is not None:
+        if not params["token"].replace("\ufeff", "").strip():
+            return _blank_credential("token", f"token option ({_blank_text(params['token'])})")
         return _token_credential(params["token"], "token")
     if params.get("url_username") is not None:
         return _basic_credential(params["url_username"], params.get("url_password") or "")
     facts = rules.describe_credential("none")
     return Credential("none", None, [], facts, [])
+
+
+def _blank_text(raw: str) -> str:
+    if not raw:
+        return "empty"
+    lines = raw.count("\n")
+    if lines and not raw.replace("\n", "").replace("\r", "").strip():
+        return f"{lines} line break{'s' if lines != 1 else ''} and nothing else"
+    return f"{len(raw)} whitespace character{'s' if len(raw) != 1 else ''} and nothing else"
 
 
 def _read_token_file(path: str) -> str:
@@ -90,7 +121,8 @@ def _token_credential(raw: str, source: str) -> Credential:
         token = token[7:].strip()
     facts = rules.describe_credential("token", token=token, source=source, lint=lint)
     sendable = token.replace("\r", "").replace("\n", "")
-    return Credential("token", f"Bearer {sendable}", lint, facts, [raw, raw.strip(), token, sendable])
+    return Credential("token", f"Bearer {sendable}", lint, facts,
+                      [raw, raw.strip(), token] + secret_forms(token=sendable))
 
 
 def _header_credential(raw: str) -> Credential:
@@ -98,16 +130,18 @@ def _header_credential(raw: str) -> Credential:
     header = raw.replace("\r", "").replace("\n", "").lstrip()
     facts = rules.describe_credential("header", header=header, source="authorization_header", lint=lint)
     token = rules.header_token(header) or ""
-    secrets = [raw, raw.strip(), header, header.partition(" ")[2].strip(), token]
+    secrets = [raw, raw.strip(), header, header.partition(" ")[2].strip()] + secret_forms(token=token or None)
     if facts.get("username") is not None:
-        secrets.append(header.partition(" ")[2].strip())
+        user, password = rules._basic_pair(header.partition(" ")[2])
+        secrets.extend(secret_forms(username=user, password=password or None))
     return Credential("header", header, lint, facts, secrets)
 
 
 def _basic_credential(username: str, password: str) -> Credential:
     pair = base64.b64encode(f"{username}:{password}".encode("utf-8")).decode("ascii")
     facts = rules.describe_credential("basic", username=username, password=password, source="url_username")
-    return Credential("basic", f"Basic {pair}", [], facts, [password, pair])
+    return Credential("basic", f"Basic {pair}", [], facts, [password, pair] + secret_forms(
+        username=username, password=password or None))
 
 
 # ----------------------------------------------------------------------------- probes
@@ -207,6 +241,7 @@ class Prober:
             obs = observation(target, client.base_url, probe, path, response=response)
         except GrafanaConnectionError as err:
             obs = observation(target, client.base_url, probe, path, error=err)
+        obs = scrub_observation(obs, self.credential.secrets)
         self.observations.append(obs)
         return obs
 
@@ -247,7 +282,7 @@ def admin_lookup(prober: Prober, first: Dict[str, Any]) -> Optional[Dict[str, An
     try:
         _lookup(client, facts, first["identity"])
     except GrafanaError as err:
-        facts["error"] = client.scrub(str(err))
+        facts["error"] = scrub_text(client.scrub(str(err)), prober.credential.secrets + _admin_secrets(params))
     finally:
         prober.request_count += client.request_count
         client.session.close()
@@ -274,6 +309,9 @@ def _lookup(client: GrafanaClient, facts: Dict[str, Any], ident: Dict[str, Any])
 def diagnose(params: Dict[str, Any], client_factory: Callable[..., GrafanaClient] = GrafanaClient) -> Tuple[Dict[str, Any], List[str]]:
     """Run the whole diagnosis; returns ``(result, warnings)``.  Never raises for a failed probe."""
     credential = read_credential(params)
+    if credential.blank:
+        check_urls(params)
+        return _blank_result(params, credential), []
     prober = Prober(params, credential, client_factory)
     observations = prober.run()
     trimmed = _trimmed_works(observations) if credential.facts.get("whitespace") else None
@@ -294,6 +332,23 @@ def diagnose(params: Dict[str, Any], client_factory: Callable[..., GrafanaClient
     }
     result["msg"] = rules.summary_line(final, len(params.get("proxy_urls") or []))
     return scrub(result, credential.secrets + _admin_secrets(params)), _warnings(params, credential)
+
+
+def _blank_result(params: Dict[str, Any], credential: Credential) -> Dict[str, Any]:
+    """An empty token: ``missing_credentials`` without sending a request (nothing could prove anything)."""
+    found = [rules.cause(
+        "missing_credentials",
+        f"The {credential.blank} holds no token, so there is no credential to test.",
+        "Write the service-account token into it (printf '%s' \"$TOKEN\" > file, or "
+        "grafana_ops.auth.service_account_token dest=), or give token / url_username instead.",
+        [f"{credential.blank}: no request was sent"])]
+    final = {"verdict": rules.verdict_for(found), "causes": found, "parity": {"match": not params.get("proxy_urls"),
+                                                                             "probes": []},
+             "identity": rules.identity({}, credential.facts, None)}
+    result = dict(changed=False, observations=[], token_lint=credential.lint, credential=credential.facts["redacted"],
+                  request_count=0, **final)
+    result["msg"] = rules.summary_line(final, len(params.get("proxy_urls") or []))
+    return result
 
 
 def _trimmed_works(observations: List[Dict[str, Any]]) -> bool:
@@ -334,7 +389,8 @@ def check_urls(params: Dict[str, Any]) -> None:
 
 
 def _admin_secrets(params: Dict[str, Any]) -> List[str]:
-    return [s for s in (params.get("admin_token"), params.get("admin_url_password")) if s and len(s) >= 4]
+    return secret_forms(token=params.get("admin_token") or None,
+                        username=params.get("admin_url_username"), password=params.get("admin_url_password") or None)
 
 
 def _warnings(params: Dict[str, Any], credential: Credential) -> List[str]:
@@ -347,16 +403,53 @@ def _warnings(params: Dict[str, Any], credential: Credential) -> List[str]:
     return warnings
 
 
+def scrub_observation(obs: Dict[str, Any], secrets: List[str]) -> Dict[str, Any]:
+    """Scrub the text an answer or an exception brought in, where the secrets occur as values.
+
+    Short secrets (an admin password 'admin') are matched only as whole words here, so prose
+    such as "admin lookup" stays readable; the parsed body (``data``) feeds the identity, whose
+    login and name are scrubbed the same way.
+    """
+    clean = dict(obs)
+    for key in OUTSIDE_TEXT:
+        if isinstance(clean.get(key), str):
+            clean[key] = scrub_text(clean[key], secrets)
+    data = clean.get("data")
+    if isinstance(data, dict):
+        clean["data"] = {k: scrub_text(v, secrets) if isinstance(v, str) else v for k, v in data.items()}
+    return clean
+
+
 def scrub(value: Any, secrets: List[str]) -> Any:
-    """Replace every secret (longest first) anywhere in the result with its redacted prefix."""
-    ordered = sorted(set(secrets), key=len, reverse=True)
+    """The final safety net over the whole result: every secret form long enough that it cannot
+    be a word of the module's own prose is replaced wherever it occurs; short ones were already
+    scrubbed where outside text entered (:func:`scrub_observation`, the admin lookup).
+
+    After the pass, no long secret form may remain anywhere (checked, not assumed).
+    """
+    long_forms = sorted({s for s in secrets if s and len(s) >= LONG_SECRET}, key=len, reverse=True)
+    cleaned = _replace_all(value, long_forms)
+    leaked = [s for s in long_forms if _contains(cleaned, s)]
+    if leaked:  # pragma: no cover - the replace above makes this unreachable
+        raise AssertionError("a secret survived scrubbing")
+    return cleaned
+
+
+def _replace_all(value: Any, forms: List[str]) -> Any:
     if isinstance(value, str):
-        for secret in ordered:
-            if secret in value:
-                value = value.replace(secret, redact(secret.strip()))
-        return value
+        return scrub_text(value, forms) if forms else value
     if isinstance(value, dict):
-        return {k: scrub(v, ordered) for k, v in value.items()}
-    if isinstance(value, list):
-        return [scrub(v, ordered) for v in value]
+        return {k: _replace_all(v, forms) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_replace_all(v, forms) for v in value]
     return value
+
+
+def _contains(value: Any, secret: str) -> bool:
+    if isinstance(value, str):
+        return secret in value
+    if isinstance(value, dict):
+        return any(_contains(v, secret) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_contains(v, secret) for v in value)
+    return False
