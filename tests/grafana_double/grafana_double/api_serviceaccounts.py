@@ -8,7 +8,7 @@ from .clock import rfc3339
 from .context import Ctx
 from .gojson import BOOL, STRING, parse_int64, sorted_map
 from .responses import Abort, Response, api_error, ok_json, public_error
-from .store import ROLE_RANK, Conflict, User
+from .store import ROLE_RANK, Conflict, User, generate_login
 
 SA_FORM = {"name": STRING, "role": STRING, "isDisabled": BOOL}
 
@@ -23,21 +23,39 @@ def not_found(ctx: Ctx) -> Response:
 
 
 def resolve_id(ctx: Ctx) -> int:
-    """The ``:id`` route parameter: an integer, or (12.x) a UID of this org's SA."""
-    raw = ctx.params["id"]
-    account_id = parse_int64(raw)
-    if account_id is not None:
-        return account_id
-    if ctx.profile.sa_uid:
-        account = ctx.store.service_account_by_uid(raw, ctx.org_id)
-        if account is not None:
-            return account.id
-    raise Abort(api_error(ctx.profile, 400, "Service Account ID is invalid"))
+    """The ``:id`` route parameter as an integer.
+
+    On the profiles with UIDs (11.4+), ``MiddlewareServiceAccountUIDResolver`` has already
+    replaced a UID by the id or answered 404 (``app._resolve_sa_uid``); here only 9.5 and
+    10.4 can still see a non-integer, which the handler refuses with 400.
+    """
+    account_id = parse_int64(ctx.params["id"])
+    if account_id is None:
+        raise Abort(api_error(ctx.profile, 400, "Service Account ID is invalid"))
+    return account_id
+
+
+def invalid_id(ctx: Ctx) -> Response:
+    """``validServiceAccountID`` (manager/service.go; contract §13 C6): id 0, 11.4+."""
+    return public_error(ctx.profile, 400, "serviceaccounts.ErrInvalidId", "invalid service account id specified")
+
+
+def retrieve_failed(ctx: Ctx) -> Response:
+    """``RetrieveServiceAccount`` with id 0 and no UID returns a plain error; the handlers
+    answer it with writer A 500 (contract §13 C6 [derived])."""
+    return api_error(ctx.profile, 500, "Failed to retrieve service account")
+
+
+def zero_id(ctx: Ctx, account_id: int) -> bool:
+    return ctx.profile.sa_id_zero_check and account_id == 0
 
 
 def load(ctx: Ctx) -> User:
-    """The SA named by the route, visible from the caller's org, or 404."""
-    account = ctx.store.service_account(resolve_id(ctx), ctx.org_id)
+    """The SA named by the route, visible from the caller's org, or 404 (id 0 on 11.4+: 500)."""
+    account_id = resolve_id(ctx)
+    if zero_id(ctx, account_id):
+        raise Abort(retrieve_failed(ctx))
+    account = ctx.store.service_account(account_id, ctx.org_id)
     if account is None:
         raise Abort(not_found(ctx))
     return account
@@ -95,10 +113,18 @@ def create(ctx: Ctx) -> Response:
     role = form.get("role", "Viewer")
     check_role(ctx, role)
     try:
-        account = ctx.store.create_service_account(ctx.org_id, form["name"], role, form.get("isDisabled", False))
+        account = ctx.store.create_service_account(ctx.org_id, form["name"], role, form.get("isDisabled", False),
+                                                   login=login_for(ctx, form["name"]))
     except Conflict:
         raise Abort(_conflict(ctx)) from None
     return ok_json(201, sa_dto(ctx, account, avatar=""))
+
+
+def login_for(ctx: Ctx, name: str) -> str:
+    """``sa-<org>-<name>`` (PR #83893, 10.4.x+) or the 9.5 ``sa-<name>`` (contract §13 C3)."""
+    if ctx.profile.sa_login_with_org:
+        return generate_login("sa", ctx.org_id, name)
+    return ("sa-" + name.lower()).replace(" ", "-")
 
 
 def _conflict(ctx: Ctx) -> Response:
@@ -113,17 +139,18 @@ def get(ctx: Ctx) -> Response:
 
 
 def update(ctx: Ctx) -> Response:
-    """PATCH /api/serviceaccounts/:id: partial update; renaming keeps the login."""
+    """PATCH /api/serviceaccounts/:id: applies what the body gives, keeps the rest (every
+    release, contract §13 C7, ``database/store.go`` ``UpdateServiceAccount``); renaming
+    keeps the login."""
     account_id = resolve_id(ctx)
     form = ctx.bind(SA_FORM)
+    if "role" in form:
+        check_role(ctx, form["role"])
+    if zero_id(ctx, account_id):
+        raise Abort(invalid_id(ctx))
     account = ctx.store.service_account(account_id, ctx.org_id)
     if account is None:
         raise Abort(not_found(ctx))
-    if ctx.profile.partial_patch_500 and set(form) != set(SA_FORM):
-        # Modelled quirk: the collection was told 11.x fails on partial bodies.
-        raise Abort(api_error(ctx.profile, 500, "Internal Server Error"))
-    if "role" in form:
-        check_role(ctx, form["role"])
     _apply(ctx, account, form)
     body = {"id": account.id, "message": "Service account updated", "name": account.name,
             "serviceaccount": sa_profile(ctx, account)}
@@ -141,7 +168,9 @@ def _apply(ctx: Ctx, account: User, form: Dict[str, Any]) -> None:
 
 
 def delete(ctx: Ctx) -> Response:
-    """DELETE /api/serviceaccounts/:id, with all its tokens."""
+    """DELETE /api/serviceaccounts/:id, with all its tokens (id 0 on 11.4+: 400 ErrInvalidId)."""
+    if zero_id(ctx, resolve_id(ctx)):
+        raise Abort(invalid_id(ctx))
     ctx.store.delete_service_account(load(ctx))
     return ok_json(200, {"message": "Service account deleted"})
 

@@ -8,7 +8,7 @@ from .clock import rfc3339
 from .context import Ctx
 from .gojson import INT64, STRING, parse_int64
 from .responses import Abort, Response, api_error, ok_json, plain, public_error
-from .store import ApiKey, Conflict
+from .store import ApiKey, Conflict, go_add_seconds
 
 TOKEN_FORM = {"name": STRING, "secondsToLive": INT64}
 MAX_LISTED = 300
@@ -50,7 +50,7 @@ def check_ttl(ctx: Ctx, seconds_to_live: int) -> None:
         raise Abort(api_error(ctx.profile, 400,
                               "Number of seconds before expiration is greater than the global limit", False))
     days = ctx.settings.token_expiration_day_limit
-    if days > 0 and _truncate_day(ctx.now + seconds_to_live) > _truncate_day(ctx.now + days * DAY):
+    if days > 0 and _truncate_day(go_add_seconds(ctx.now, seconds_to_live)) > _truncate_day(ctx.now + days * DAY):
         raise Abort(plain(400, DAY_LIMIT_TEXT))
 
 
@@ -70,13 +70,13 @@ def create_token(ctx: Ctx) -> Response:
     try:
         key, plaintext = ctx.store.add_sa_token(account, form["name"], seconds_to_live)
     except Conflict:
-        raise Abort(_duplicate(ctx, form["name"])) from None
+        raise Abort(_duplicate(ctx)) from None
     return ok_json(200, {"id": key.id, "name": key.name, "key": plaintext})
 
 
-def _duplicate(ctx: Ctx, name: str) -> Response:
-    if ctx.profile.duplicate_token_status == 409:
-        return api_error(ctx.profile, 409, f"service account token {name} already exists")
+def _duplicate(ctx: Ctx) -> Response:
+    """``ErrDuplicateToken`` (models.go, errutil since PR #64299, March 2023): 400 on every
+    profile, 9.5 included (contract §13 C2; the 409 form belongs to 9.1-9.3 only)."""
     return public_error(ctx.profile, 400, "serviceaccounts.ErrTokenAlreadyExists",
                         "service account token with given name already exists in the organization")
 
@@ -87,6 +87,10 @@ def delete_token(ctx: Ctx) -> Response:
     token_id = parse_int64(ctx.params["tokenId"])
     if token_id is None:
         raise Abort(api_error(ctx.profile, 400, "Token ID is invalid"))
+    if ctx.profile.token_id_zero_check and token_id == 0:
+        # validServiceAccountTokenID (manager/service.go), before the lookup (§13 C4).
+        raise Abort(public_error(ctx.profile, 400, "serviceaccounts.ErrInvalidTokenId",
+                                 "invalid service account token id specified"))
     key = ctx.store.keys.get(token_id)
     if key is None or key.service_account_id != account.id:
         raise Abort(public_error(ctx.profile, 404, "serviceaccounts.ErrTokenNotFound",

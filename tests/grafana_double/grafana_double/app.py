@@ -11,16 +11,17 @@ import sys
 import time
 import traceback
 from dataclasses import dataclass
-from typing import List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 from . import control, routes
 from .auth import AuthResult, Authenticator, error_response, header_value, requested_org
 from .clock import Clock, iso
 from .context import Ctx, Request
 from .faults import Fault, FaultQueue
+from .gojson import parse_int64
 from .profiles import DEFAULT_VERSION, PROFILES, Profile
 from .reqlog import RequestLog, auth_scheme
-from .responses import Abort, Response, access_denied, api_error, not_found
+from .responses import Abort, Response, access_denied, api_error, not_found, with_default_headers
 from .secretlog import SecretLog
 from .settings import Settings
 from .store import Store
@@ -137,9 +138,9 @@ class Double:
         """What Grafana itself answers."""
         api_path = self._api_path(request.path)
         if api_path is None:
-            return not_found()
+            return with_default_headers(not_found())
         with self.store.lock:
-            return self._serve_locked(request, api_path)
+            return with_default_headers(self._serve_locked(request, api_path))
 
     def _serve_locked(self, request: Request, api_path: str) -> Response:
         profile, now = self.profile, self.clock.now()
@@ -153,12 +154,35 @@ class Double:
         if route is None:
             return not_found()
         ctx.identity = auth.identity
+        if profile.sa_uid and not _resolve_sa_uid(self.store, route, params, auth):
+            return not_found()
         return _guard(profile, route, auth) or _run(route, ctx)
 
     def _authenticate(self, request: Request, profile: Profile, now: float) -> AuthResult:
         org = requested_org(profile, header_value(request.headers, "X-Grafana-Org-Id"), request.first("targetOrgId"))
         authenticator = Authenticator(self.store, profile, now, self.settings.basic_auth_enabled)
         return authenticator.authenticate(header_value(request.headers, "Authorization"), org)
+
+
+def _resolve_sa_uid(store: Store, route: routes.Route, params: Dict[str, str], auth: AuthResult) -> bool:
+    """``MiddlewareServiceAccountUIDResolver`` (contract §13 C5, PR #95401, 11.4).
+
+    A group middleware on ``/api/serviceaccounts``: it runs after the context handler has
+    authenticated (without writing errors) and before the route's guards. An integer id
+    passes; a UID of an SA in the caller's org is replaced by its id; anything else is
+    Grafana's 404 ``Not found``, with or without valid credentials [derived].
+    """
+    raw = params.get("id")
+    if raw is None or not route.pattern.startswith("/api/serviceaccounts/:id"):
+        return True
+    if parse_int64(raw) is not None:
+        return True
+    org_id = auth.identity.org_id if auth.identity is not None else 0
+    account = store.service_account_by_uid(raw, org_id) if org_id else None
+    if account is None:
+        return False
+    params["id"] = str(account.id)
+    return True
 
 
 def _guard(profile: Profile, route: routes.Route, auth: AuthResult) -> Optional[Response]:

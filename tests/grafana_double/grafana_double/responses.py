@@ -18,6 +18,17 @@ JSON = "application/json"
 JSON_UTF8 = "application/json; charset=UTF-8"
 TEXT = "text/plain; charset=utf-8"
 
+# contract §13 C1: ``AddDefaultResponseHeaders`` (pkg/middleware/middleware.go) runs before the
+# health handlers and the context handler, so every answer of Grafana's HTTP server carries
+# these. Since PR #62021 (January 2023, 9.4) ``addNoCacheHeaders`` sets ``no-store`` and
+# deletes Pragma and Expires. Go's Header.Set canonicalises X-XSS-Protection on the wire.
+DEFAULT_HEADERS: Tuple[Tuple[str, str], ...] = (
+    ("Cache-Control", "no-store"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "deny"),
+    ("X-Xss-Protection", "1; mode=block"),
+)
+
 
 @dataclass
 class Response:
@@ -37,6 +48,13 @@ class Abort(Exception):
         self.response = response
 
 
+def with_default_headers(response: Response) -> Response:
+    """The response as Grafana's middleware chain sends it (handler headers win)."""
+    own = {name.lower() for name, _value in response.headers}
+    added = tuple(pair for pair in DEFAULT_HEADERS if pair[0].lower() not in own)
+    return Response(response.status, response.body, response.content_type, added + tuple(response.headers))
+
+
 def ok_json(status: int, payload: Any) -> Response:
     """``response.JSON``: ``json.Marshal``, plain ``application/json``."""
     return Response(status, marshal(payload).encode("utf-8"), JSON)
@@ -48,9 +66,13 @@ def _encoder_json(status: int, payload: Dict[str, Any]) -> Response:
 
 
 def api_error(profile: Profile, status: int, message: str, with_err: bool = True) -> Response:
-    """Writer A, ``response.Error(status, message, err)``: traceID only when err != nil."""
+    """Writer A, ``response.Error(status, message, err)``: traceID only when err != nil.
+
+    ``NormalResponse.WriteTo`` re-marshals a body that carries an error with ``traceID``
+    added (PR #46411, 9.0), so every profile has it. ``profile`` is kept for the callers.
+    """
     data: Dict[str, Any] = {"message": message}
-    if with_err and profile.trace_ids:
+    if with_err:
         data["traceID"] = ""
     return ok_json(status, sorted_map(data))
 
@@ -58,13 +80,11 @@ def api_error(profile: Profile, status: int, message: str, with_err: bool = True
 def public_error(profile: Profile, status: int, message_id: str, message: str) -> Response:
     """Writer B, ``response.Err`` with an ``errutil.Error``.
 
-    10.x+ re-marshals the body as a map to add traceID (sorted keys); 9.x printed the
-    ``PublicError`` struct as is (statusCode, messageId, message).
+    The body is re-marshalled as a map to add traceID, so keys come out sorted; 9.5 does the
+    same (contract §13 C2 gives its duplicate-token body in this form; PR #46411, 9.0).
     """
-    if profile.trace_ids:
-        data = {"message": message, "messageId": message_id, "statusCode": status, "traceID": ""}
-        return ok_json(status, sorted_map(data))
-    return ok_json(status, {"statusCode": status, "messageId": message_id, "message": message})
+    data = {"message": message, "messageId": message_id, "statusCode": status, "traceID": ""}
+    return ok_json(status, sorted_map(data))
 
 
 def auth_error(message_id: str, message: str, status: int = 401) -> Response:

@@ -8,6 +8,7 @@ request, which keeps each request atomic and is cheap enough for the benchmarks.
 """
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Tuple
@@ -83,6 +84,27 @@ class Dashboard:
     title: str
     version: int
     folder_uid: str
+
+
+_INT64 = 2**64
+
+
+def go_duration_seconds(seconds: int) -> int:
+    """``time.Second * time.Duration(seconds)`` in nanoseconds, with Go's int64 wrap-around."""
+    nanos = (seconds * 1_000_000_000) % _INT64
+    return nanos - _INT64 if nanos >= 2**63 else nanos
+
+
+def go_add_seconds(now: float, seconds: int) -> float:
+    """``now.Add(time.Second * time.Duration(seconds))`` as a Unix time (float seconds).
+
+    Go multiplies without an overflow check, so a ``secondsToLive`` beyond ~292 years wraps
+    (``pkg/services/apikey/apikeyimpl/store.go`` ``AddAPIKey``); Grafana stores whatever comes
+    out, possibly a time in the past. The double does the same, and so never stores a time
+    outside what it can print.
+    """
+    now_ns = int(round(now * 1_000_000_000))
+    return (now_ns + go_duration_seconds(seconds)) / 1_000_000_000
 
 
 def generate_login(prefix: str, org_id: int, name: str) -> str:
@@ -193,8 +215,11 @@ class Store:
         return (org_id, name) in self._by_name
 
     def _expiry(self, seconds_to_live: int) -> Optional[int]:
-        # Grafana stores now+ttl truncated to whole seconds; 0 means "never".
-        return int(self._now() + seconds_to_live) if seconds_to_live else None
+        # Grafana stores ``now.Add(ttl).Unix()`` (floor to whole seconds, Go's wrapping
+        # arithmetic); 0 means "never".
+        if not seconds_to_live:
+            return None
+        return math.floor(go_add_seconds(self._now(), seconds_to_live))
 
     def _insert_key(self, key: ApiKey, plaintext: str) -> Tuple[ApiKey, str]:
         if self.key_name_taken(key.org_id, key.name):

@@ -49,7 +49,7 @@ def test_user_for_sa_token_is_forbidden_in_10_and_11(grafana: Client) -> None:
 def test_user_for_sa_token_is_its_real_row_in_9(grafana: Client) -> None:
     account, key = grafana.token_for("Viewer", "robot")
     body = grafana.call("GET", "/api/user", token=key).json()
-    assert (body["id"], body["login"], body["email"], body["isGrafanaAdmin"]) == (account["id"], "sa-1-robot", "sa-1-robot", False)
+    assert (body["id"], body["login"], body["email"], body["isGrafanaAdmin"]) == (account["id"], "sa-robot", "sa-robot", False)
 
 
 @pytest.mark.parametrize("grafana", VERSIONS, indirect=True)
