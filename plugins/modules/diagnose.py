@@ -21,6 +21,10 @@ description:
     User and org probes are skipped after a 401. No probe is retried, so a proxy's 502 is seen as it is.
   - Classifies the answers by HTTP status first, then Grafana's C(messageId), then its C(message), so
     that Grafana 9.5, 10.4, 11.6 and 12.x bodies are all understood.
+  - V(ok) is a guarantee, not a default - the verdict is V(ok) only when Grafana's own JSON proved an
+    authenticated identity directly (the endpoint answered 2xx with JSON and C(/api/user) read the
+    identity back) and every proxy answered every probe with the same status as its direct twin
+    (and with Grafana's JSON where Grafana answered JSON); anything else names at least one cause.
   - The verdict is the category of the most fundamental cause, in the order a request travels -
     V(connectivity) (nothing answers, TLS) before V(proxy) (the proxy changes or stops the request)
     before V(authentication) (Grafana rejects the credential, HTTP 401) before V(authorization)
@@ -146,14 +150,33 @@ options:
     default: false
 notes:
   - Requests sent - 4 per base URL when the credential works, 2 after a 401, 1 when nothing answers,
-    plus 2 or 3 for the admin lookup.
+    plus 2 or 3 for the admin lookup; none when the token under test is empty.
   - Cause codes are stable identifiers - V(missing_credentials), V(malformed_header),
     V(token_whitespace), V(token_malformed), V(legacy_api_key), V(token_invalid), V(token_deleted),
     V(service_account_deleted), V(token_expired), V(token_revoked), V(service_account_disabled),
     V(org_mismatch), V(basic_auth_disabled), V(basic_credentials_invalid),
     V(proxy_strips_authorization), V(proxy_basic_auth_intercepts), V(proxy_path_mismatch),
     V(proxy_unreachable), V(grafana_unreachable), V(insufficient_role), V(endpoint_requires_user),
-    V(endpoint_removed), V(tls_error).
+    V(endpoint_removed), V(tls_error), V(proxy_answers_itself), V(proxy_status_mismatch),
+    V(unexpected_response).
+  - V(proxy_answers_itself) (verdict V(proxy)) - a proxy answered with its own page instead of Grafana's
+    (an nginx 403 from C(deny) or a location that does not cover C(/api/), a 400/413/431 from a header or
+    body size limit such as C(large_client_header_buffers), a 302 to an SSO login URL, a 200 HTML login page,
+    a 500 JSON from a sidecar or WAF). Evidence - the proxy's answer (status, what answered, for example
+    C(an HTML page titled '403 Forbidden')) next to the direct one. Remediation - let the proxy pass
+    C(/api/) to Grafana unchanged (a location or router rule that covers it, no deny rule, login gate or
+    size limit in the way).
+  - V(proxy_status_mismatch) (verdict V(proxy)) - catch-all for a proxy whose answer is Grafana's JSON but
+    has another status than the direct one, with no more specific cause. Evidence - both answers.
+    Remediation - compare the proxy's configuration with the reverse_proxy role's template; it must pass
+    path, C(Authorization), C(X-Grafana-Org-Id) and body unchanged to the same Grafana as O(url).
+  - V(unexpected_response) (verdict V(authentication), meaning "not proven") - catch-all for a direct answer
+    that is neither success nor a failure Grafana is known to give - for example 400, 405, 407, 418 or 431 on
+    every probe (a token file far too large for a header does this), an HTML or text page, or a 2xx whose body
+    is not Grafana's JSON identity. Evidence - the answer and what answered. Remediation - check what answers
+    at O(url) (an SSO page, a captive portal, another service, a request-size limit).
+  - An empty or whitespace-only O(token_file) (or O(token)) is V(missing_credentials), found offline - the
+    lint names the file, and no request is sent.
   - A proxy's own 401 (a non-Grafana body with C(WWW-Authenticate) Basic) is told apart from Grafana's
     401 (JSON with C(messageId)) by its body.
 seealso:
@@ -207,8 +230,9 @@ EXAMPLES = r"""
 RETURN = r"""
 verdict:
   description:
-    - V(ok) when no cause was found, else the category of the most fundamental cause -
-      V(connectivity), V(proxy), V(authentication) or V(authorization).
+    - V(ok) only when Grafana's own JSON proved an authenticated identity directly and every proxy answered
+      every probe with the same status as its direct twin (then RV(causes) is empty); else the category of the
+      most fundamental cause - V(connectivity), V(proxy), V(authentication) or V(authorization).
   returned: always
   type: str
   sample: authentication
@@ -294,7 +318,9 @@ identity:
   type: dict
   contains:
     authenticated:
-      description: Whether Grafana accepted the credential directly.
+      description:
+        - Whether Grafana accepted the credential directly - its JSON identity was read back, or it refused
+          the endpoint with its own 403/404/410 for a known identity. A 2xx that is not Grafana's JSON is no proof.
       type: bool
     kind:
       description: V(service_account), V(user) or V(api_key) (legacy key on an old Grafana), V(null) if unknown.
@@ -344,7 +370,10 @@ parity:
   type: dict
   contains:
     match:
-      description: True when every proxy answered every probe with the direct status and no proxy cause was found.
+      description:
+        - True when every proxy answered every probe with the direct status (and with Grafana's JSON where
+          Grafana answered JSON) and no proxy cause was found.
+        - False when O(proxy_urls) is given but no probe was sent (an empty O(token_file)).
       type: bool
     probes:
       description: One entry per probe - C(probe), C(direct) (status) and C(proxies) (base URL to status).
