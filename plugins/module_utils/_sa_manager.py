@@ -110,7 +110,7 @@ def create_body(spec: AccountSpec) -> Dict[str, Any]:
 
 
 def patch_body(current: Dict[str, Any], changes: Dict[str, Any]) -> Dict[str, Any]:
-    """The FULL object for ``PATCH``: Grafana 11 answers a partial one with HTTP 500."""
+    """The FULL object for ``PATCH`` (Grafana applies any subset; the full one is explicit)."""
     body: Dict[str, Any] = {"name": current.get("name"), "isDisabled": bool(current.get("isDisabled"))}
     if current.get("role") is not None:
         body["role"] = current["role"]

@@ -76,8 +76,8 @@ attributes:
 notes:
   - Grafana's search is a substring match on name, login and email, paged at 1000; the module
     filters the matches for the exact name and follows pages.
-  - Updates send the full object (name, role, isDisabled) because Grafana 11 answers a partial
-    C(PATCH) with HTTP 500.
+  - Updates send the full object (name, role, isDisabled) in one C(PATCH): the current
+    state plus the change. Grafana would also apply a partial C(PATCH).
   - O(org_id) is sent as the C(X-Grafana-Org-Id) header on every request; no user's current
     organization is ever switched.
 seealso:
