@@ -3,10 +3,22 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Atomic delivery of a freshly minted key to a file (``dest``).
 
-The key is written to a temporary file in the destination directory (created ``0600``),
-without a trailing newline (a classic cause of ``401 Invalid API key``), given the requested
-owner, group and mode *before* it replaces ``dest`` with ``module.atomic_move``, so the key is
-never readable by others, not even for a moment.
+The key file belongs to its owner from the first byte:
+
+* the temporary file is created next to ``dest`` with ``os.open(O_CREAT|O_EXCL|O_WRONLY|
+  O_NOFOLLOW)`` and mode ``0600`` (or the requested mode when that is stricter), so nobody
+  else can open it, and a name planted by another user is never opened;
+* it is ``fchown``-ed to the requested owner and group (the user running the task when not
+  given) and ``fchmod``-ed to the requested mode *before* a byte of the key is written, then
+  written without a trailing newline (a classic cause of ``401 Invalid API key``) and
+  ``fsync``-ed;
+* it is renamed over ``dest``. The rename replaces the directory entry: an existing ``dest``
+  (another user's file, a symlink) is replaced by this new inode, never written through, and
+  never lends the new key its owner or mode.
+
+An existing ``dest`` that is a symlink or is not owned by the requested owner is not trusted
+to hold the key (:meth:`KeyFile.status` says ``untrusted``): the caller mints a replacement and
+the write above replaces the file.
 
 Everything that can be checked before a token is minted is checked in :meth:`KeyFile.preflight`.
 A failure while writing raises :class:`DeliveryError`; its ``delivered`` flag tells the caller
@@ -17,11 +29,13 @@ caller deletes the token it just minted, so that no token exists whose key nobod
 from __future__ import annotations
 
 import contextlib
+import errno
 import grp
 import os
 import pwd
-import tempfile
-from typing import Any, Dict, Iterator, Mapping, Optional
+import secrets
+import stat
+from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
 
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaError,
@@ -31,8 +45,15 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
 PRESENT = "present"
 MISSING = "missing"
 EMPTY = "empty"
+SYMLINK = "a symlink"
+FOREIGN = "owned by another user"
+UNTRUSTED = (SYMLINK, FOREIGN)
 DEFAULT_MODE = "0600"
-_PRIVATE_UMASK = 0o077
+PRIVATE_MODE = 0o600
+_OPEN_FLAGS = (os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
+               | getattr(os, "O_CLOEXEC", 0))
+_SPECIAL_BITS = stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX
+_EXEC_BITS = 0o111
 
 
 class DeliveryError(GrafanaError):
@@ -70,24 +91,55 @@ class KeyFile:
 
     # ---------------------------------------------------------------- state
     def status(self) -> str:
-        """``present``, ``missing`` or ``empty`` (no bytes, or whitespace only)."""
+        """``present``, ``missing``, ``empty`` (no bytes, or whitespace only) or untrusted.
+
+        Untrusted (:data:`SYMLINK`, :data:`FOREIGN`): ``dest`` is a symlink, or a file not
+        owned by the requested owner (the user running the task when ``owner`` is not set).
+        Such a file may have been planted by someone else; its content is never read and it
+        is never written through: the caller mints a replacement and the write replaces it.
+        """
         try:
-            size = os.stat(self.path).st_size
+            info = os.lstat(self.path)
         except (FileNotFoundError, NotADirectoryError):
             return MISSING  # NotADirectoryError: a parent of dest is a file, so no key is there
         except OSError:
             return PRESENT  # cannot tell; preflight or the write will say what is wrong
-        if os.path.isdir(self.path):
+        if stat.S_ISLNK(info.st_mode):
+            return SYMLINK
+        if stat.S_ISDIR(info.st_mode):
             return MISSING  # a directory holds no key; preflight says what is wrong
-        if size == 0:
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != self.owner_uid():
+            return FOREIGN
+        if info.st_size == 0:
             return EMPTY
-        if size > 4096:
+        if info.st_size > 4096:
             return PRESENT
         try:
-            with open(self.path, "rb") as handle:
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+            with os.fdopen(fd, "rb") as handle:
                 return PRESENT if handle.read().strip() else EMPTY
         except OSError:
             return PRESENT
+
+    def owner_uid(self) -> int:
+        """The uid ``dest`` must belong to: ``owner``, else the user running the task."""
+        owner = self.params.get("owner")
+        if owner in (None, ""):
+            return os.geteuid()
+        return _resolve(owner, pwd.getpwnam, "owner", "user")
+
+    def group_gid(self) -> int:
+        """The gid of a new ``dest``: ``group``, else the primary group of the task's user."""
+        group = self.params.get("group")
+        if group in (None, ""):
+            return os.getegid()
+        return _resolve(group, grp.getgrnam, "group", "group")
+
+    def validate(self) -> None:
+        """The checks that need no file system state: mode, owner, group (before any request)."""
+        self._check_mode()
+        self._check_owner()
+        self._check_group()
 
     def preflight(self) -> None:
         """Everything that would make the write fail, checked before a token is minted."""
@@ -106,24 +158,61 @@ class KeyFile:
                 f"dest directory {self.directory} is not writable by the user running the task; "
                 "the key file is replaced atomically, which needs a temporary file there. Fix "
                 "the directory's permissions or use become.")
-        self._check_owner()
-        self._check_group()
-        self._check_mode()
+        self._check_foreign_in_sticky()
+        self.validate()
+
+    def _check_foreign_in_sticky(self) -> None:
+        """Another user's dest in a sticky directory (/tmp) cannot be replaced without root."""
+        try:
+            info = os.lstat(self.path)
+            parent = os.stat(self.directory)
+        except OSError:
+            return
+        euid = os.geteuid()
+        if euid == 0 or info.st_uid == euid or parent.st_uid == euid:
+            return
+        if parent.st_mode & stat.S_ISVTX:
+            raise GrafanaInputError(
+                f"dest {self.path} belongs to another user (uid {info.st_uid}) in the sticky "
+                f"directory {self.directory}: it cannot be replaced by the user running the task, "
+                "and a key is never written into another user's file. Use a dest in a directory "
+                "only the key's owner can write to, or remove that file.")
 
     def _check_mode(self) -> None:
-        """An invalid mode would only fail at the write, after the token was minted."""
+        """An invalid mode would only fail at the write, after the token was minted.
+
+        A YAML integer is ambiguous: ``mode: 0600`` is the number 384 (0o600), but
+        ``mode: 600`` is the decimal number 600, which Ansible's file modules take literally
+        (0o1130, ``---x-wx--T``). A number is accepted only when, read as Ansible reads it,
+        it is a plausible key-file mode: no setuid/setgid/sticky or execute bits, and no
+        write permission without read. Every decimal-looking accident (400, 440, 600, 640,
+        644, 660, ...) fails that, every correctly written octal (0400 ... 0664) passes.
+        """
         mode = self.params.get("mode")
-        if mode in (None, "") or isinstance(mode, int):
+        if mode in (None, ""):
             return
-        text = str(mode)
-        if text.isdigit():
-            if all(ch in "01234567" for ch in text) and len(text) <= 4:
+        if isinstance(mode, bool):
+            raise GrafanaInputError(f"mode {mode!r} is not a file mode; give an octal string such as '0600'.")
+        if isinstance(mode, int):
+            if not _plausible_numeric_mode(mode):
+                meant = (f" ('0{mode}' if that is what you meant)"
+                         if mode != 600 and 0 < mode and set(str(mode)) <= set("01234567") else "")
+                raise GrafanaInputError(
+                    f"mode {mode} is a YAML integer, which Ansible's file modules read as the "
+                    f"decimal number {mode} = {_octal(mode)} ({_describe(mode)}): not a key-file "
+                    f"mode. Write the mode as a quoted octal string, mode: '0600'{meant}; an "
+                    "unquoted number works only with its leading zero (0600).")
+            return
+        text = str(mode).strip()
+        digits = text[2:] if text.lower().startswith("0o") else text
+        if digits.isdigit():
+            if all(ch in "01234567" for ch in digits) and len(digits) <= 4:
                 return
         else:
             try:
-                self.module._symbolic_mode_to_octal(os.stat(self.directory), text)  # pylint: disable=protected-access
+                self.module._symbolic_mode_to_octal(_new_file_stat(), text)  # pylint: disable=protected-access
                 return
-            except (ValueError, OSError):
+            except (ValueError, OSError, TypeError):
                 pass
         raise GrafanaInputError(
             f"mode {text!r} is not a file mode; give an octal string such as '0600' (quoted in "
@@ -151,43 +240,88 @@ class KeyFile:
 
     # ---------------------------------------------------------------- write
     def write(self, key: str) -> None:
-        """Replace ``dest`` atomically with ``key`` (no newline), attributes applied first."""
+        """Replace ``dest`` with a new inode holding ``key`` (no newline), private from byte 0."""
         tmp = self._write_temp(key)
         try:
-            with self._guard(f"could not prepare {tmp} for {self.path}"):
-                self._apply(tmp)
-            with self._guard(f"could not replace {self.path}"), _umask(_PRIVATE_UMASK):
-                self.module.atomic_move(tmp, self.path,
-                                        unsafe_writes=bool(self.params.get("unsafe_writes")))
-        finally:
+            with self._guard(f"could not replace {self.path}"):
+                os.rename(tmp, self.path)
+        except DeliveryError:
             _remove_quietly(tmp)
-        # atomic_move copies an old file's owner/mode (or applies the umask to a new one)
+            raise
+        _fsync_directory(self.directory)
+        # SELinux context and file attributes, if asked (owner, group and mode are set already)
         with self._guard(f"setting the attributes of {self.path} failed", delivered=True):
             self._apply(self.path)
 
     def _write_temp(self, key: str) -> str:
-        base = os.path.basename(self.path)
+        uid, gid, mode = self._target()
+        fd, tmp = self._create_temp(mode)
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=self.directory)
-        except OSError as err:
-            raise DeliveryError(f"could not create a temporary file in {self.directory}: "
-                                f"{err.strerror or err}") from None
-        try:
-            with os.fdopen(fd, "wb") as handle:  # mkstemp made it 0600
-                handle.write(key.encode("utf-8"))
-                handle.flush()
-                os.fsync(handle.fileno())
+            try:
+                os.fchown(fd, uid, gid)  # before a byte is written
+                os.fchmod(fd, mode)
+                data = key.encode("utf-8")
+                while data:
+                    data = data[os.write(fd, data):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         except OSError as err:
             _remove_quietly(tmp)
             raise DeliveryError(f"could not write {tmp}: {err.strerror or err}") from None
         return tmp
 
+    def _create_temp(self, mode: int) -> Tuple[int, str]:
+        base = os.path.basename(self.path)
+        create_mode = PRIVATE_MODE & mode if mode & 0o777 else PRIVATE_MODE
+        for _attempt in range(100):
+            tmp = os.path.join(self.directory, f".{base}.{secrets.token_hex(8)}.tmp")
+            try:
+                return os.open(tmp, _OPEN_FLAGS, create_mode), tmp
+            except FileExistsError:
+                continue
+            except OSError as err:
+                raise DeliveryError(f"could not create a temporary file in {self.directory}: "
+                                    f"{err.strerror or err}") from None
+        raise DeliveryError(f"could not create a temporary file in {self.directory}: "
+                            f"{errno.errorcode.get(errno.EEXIST)}")
+
+    def _target(self) -> Tuple[int, int, int]:
+        """Owner uid, group gid and permission bits of the new file."""
+        try:
+            uid, gid = self.owner_uid(), self.group_gid()
+        except GrafanaInputError as err:
+            raise DeliveryError(str(err)) from None
+        return uid, gid, self.mode_bits()
+
+    def mode_bits(self) -> int:
+        """The requested mode as a number (symbolic modes applied to a new 0600 file)."""
+        mode = self.params.get("mode")
+        if mode in (None, ""):
+            return PRIVATE_MODE
+        if isinstance(mode, int):
+            return mode
+        text = str(mode).strip()
+        digits = text[2:] if text.lower().startswith("0o") else text
+        if digits.isdigit():
+            return int(digits, 8)
+        try:
+            return self.module._symbolic_mode_to_octal(_new_file_stat(), text)  # pylint: disable=protected-access
+        except ValueError as err:
+            raise DeliveryError(f"mode {text!r}: {err}") from None
+
     def fix_attributes(self) -> bool:
         """Apply mode/owner/group/SELinux/attributes to an existing ``dest``; True if changed.
 
-        In check mode AnsibleModule reports the change without making it.
+        Only a regular file owned by the requested owner (never a symlink, never another
+        user's file: those are replaced, see :meth:`status`). In check mode AnsibleModule
+        reports the change without making it.
         """
-        if not os.path.lexists(self.path) or os.path.isdir(self.path):
+        try:
+            info = os.lstat(self.path)
+        except OSError:
+            return False
+        if not stat.S_ISREG(info.st_mode) or self.status() in UNTRUSTED:
             return False
         with self._guard(f"setting the attributes of {self.path} failed", delivered=True):
             return self._apply(self.path)
@@ -242,14 +376,35 @@ def _resolve(value: Any, lookup: Any, option: str, kind: str) -> int:
     return entry.pw_uid if kind == "user" else entry.gr_gid
 
 
-@contextlib.contextmanager
-def _umask(mask: int) -> Iterator[None]:
-    # atomic_move chmods a *new* file to 0666 & ~umask; keep a key file private meanwhile
-    old = os.umask(mask)
-    try:
-        yield
-    finally:
-        os.umask(old)
+def _plausible_numeric_mode(mode: int) -> bool:
+    """No special or execute bits, and no class that may write but not read."""
+    if mode < 0 or mode > 0o777 or mode & (_SPECIAL_BITS | _EXEC_BITS):
+        return False
+    return all(not (mode >> shift) & 0o2 or (mode >> shift) & 0o4 for shift in (0, 3, 6))
+
+
+def _new_file_stat() -> os.stat_result:
+    """What a symbolic mode is applied to: a new private regular file."""
+    return os.stat_result((stat.S_IFREG | PRIVATE_MODE,) + (0,) * 9)
+
+
+def _octal(mode: int) -> str:
+    return f"0o{mode:o}" if mode >= 0 else str(mode)
+
+
+def _describe(mode: int) -> str:
+    if mode < 0 or mode > 0o7777:
+        return "out of range"
+    return stat.filemode(stat.S_IFREG | mode)
+
+
+def _fsync_directory(directory: str) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _remove_quietly(path: str) -> None:

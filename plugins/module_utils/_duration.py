@@ -1,10 +1,19 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, grafana_ops.auth contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Duration parsing for ``ttl``, ``rotation_window`` and ``expiring_within``."""
+"""Duration parsing for ``ttl``, ``rotation_window`` and ``expiring_within``.
+
+Every duration is bounded by :data:`MAX_SECONDS` before the first request: Grafana reads
+``secondsToLive`` as an int64 and computes the expiry as ``now + secondsToLive * time.Second``,
+a Go ``time.Duration`` (int64 nanoseconds), which overflows past 9,223,372,036 seconds (about
+292 years); a longer value is a typo (``3000000d``) that Grafana either refuses after the
+module has been told nothing (HTTP 400 for more than int64) or turns into a wrong expiry, and
+that Python cannot add to a date (``OverflowError`` after the token was minted).
+"""
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -13,15 +22,22 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import Gr
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PART = re.compile(r"(\d+)\s*([smhdw])")
 _WHOLE = re.compile(r"^(?:\d+\s*[smhdw]\s*)+$")
+# Go's time.Duration is int64 nanoseconds: the longest lifetime Grafana can compute an expiry for.
+MAX_SECONDS = (2 ** 63 - 1) // 10 ** 9  # 9223372036 s, about 292 years
+_MAX_DIGITS = 15  # more digits than this cannot be within MAX_SECONDS in any unit
 
 
-def parse_duration(value: Any, option: str = "duration") -> int:
-    """Return ``value`` in seconds.
+def parse_duration(value: Any, option: str = "duration", maximum: int = MAX_SECONDS) -> int:
+    """Return ``value`` in seconds, at most ``maximum``.
 
     Accepts an integer number of seconds (or a string of digits) and strings made of
-    number+unit parts: ``90m``, ``12h``, ``30d``, ``1w``, ``1h30m``.  Negative or malformed
-    values raise :class:`GrafanaInputError` naming the option and the accepted forms.
+    number+unit parts: ``90m``, ``12h``, ``30d``, ``1w``, ``1h30m``.  Negative, malformed or
+    too long values raise :class:`GrafanaInputError` naming the option and the accepted forms.
     """
+    return _bounded(option, value, _seconds(value, option), maximum)
+
+
+def _seconds(value: Any, option: str) -> int:
     if isinstance(value, bool):
         raise _bad(option, value)
     if isinstance(value, int):
@@ -29,10 +45,12 @@ def parse_duration(value: Any, option: str = "duration") -> int:
             raise _bad(option, value, "it must not be negative")
         return value
     if isinstance(value, float):
-        if value < 0 or value != int(value):
+        if not math.isfinite(value) or value < 0 or value != int(value):
             raise _bad(option, value, "use a whole number of seconds")
         return int(value)
     text = str(value).strip().lower()
+    if any(len(digits) > _MAX_DIGITS for digits in re.findall(r"\d+", text)):
+        raise _too_long(option, value, MAX_SECONDS)
     if text.lstrip("-").isdigit():
         if text.startswith("-"):
             raise _bad(option, value, "it must not be negative")
@@ -40,6 +58,22 @@ def parse_duration(value: Any, option: str = "duration") -> int:
     if not _WHOLE.match(text):
         raise _bad(option, value)
     return sum(int(n) * _UNITS[u] for n, u in _PART.findall(text))
+
+
+def _bounded(option: str, value: Any, seconds: int, maximum: int) -> int:
+    if seconds > maximum:
+        raise _too_long(option, value, maximum)
+    return seconds
+
+
+def _too_long(option: str, value: Any, maximum: int) -> GrafanaInputError:
+    shown = str(value)
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    return GrafanaInputError(
+        f"{option}: {shown!r} is too long; it must be at most {maximum} seconds "
+        f"({format_duration(maximum)}, about {maximum // (365 * 86400)} years): Grafana computes "
+        "a token's expiry as a Go time.Duration, which cannot hold more. Check the number and "
+        "the unit (30d, 12h); for a token that never expires use ttl 0.")
 
 
 def format_duration(seconds: int) -> str:

@@ -42,6 +42,7 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_manager impor
     Outcome,
     ServiceAccountManager,
     compared,
+    generate_login,
 )
 from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_token import (
     TokenSpec,
@@ -69,6 +70,7 @@ class TokenRequest:
     spec: TokenSpec
     file_params: Optional[Dict[str, Any]] = None
     key_missing: bool = False
+    return_key: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ def parse_accounts(accounts: Sequence[Mapping[str, Any]]) -> List[AccountRequest
             parsed.append(request)
     names = [raw.get("name") for raw in accounts or [] if isinstance(raw, Mapping)]
     problems.extend(_duplicate_accounts([n for n in names if isinstance(n, str) and n.strip()]))
+    problems.extend(_colliding_logins(parsed))
     problems.extend(_duplicate_tokens(parsed))
     if problems:
         raise GrafanaInputError(
@@ -134,7 +137,8 @@ def _parse_token(raw: Any) -> TokenRequest:
         raise GrafanaInputError(f"state must be present or absent, got {state!r}.")
     spec = token_spec(raw)
     file_params = {k: raw.get(k) for k in FILE_OPTIONS} if raw.get("dest") else None
-    return TokenRequest(spec=spec, file_params=file_params, key_missing=bool(raw.get("key_missing")))
+    return TokenRequest(spec=spec, file_params=file_params, key_missing=bool(raw.get("key_missing")),
+                        return_key=bool(raw.get("return_key")))
 
 
 def _duplicate_accounts(names: Sequence[str]) -> List[str]:
@@ -143,6 +147,35 @@ def _duplicate_accounts(names: Sequence[str]) -> List[str]:
         counts[name] = counts.get(name, 0) + 1
     return [f"account {name!r} is listed {count} times; list each account once."
             for name, count in counts.items() if count > 1]
+
+
+def login_keys(name: str) -> Tuple[str, str]:
+    """What Grafana derives the login from: 10.4+ ``sa-<org>-...`` and 9.5's ``sa-...`` forms."""
+    return generate_login(0, name), ("sa-" + name.lower()).replace("--", "-", 1).replace(" ", "-")
+
+
+def _colliding_logins(parsed: Sequence[AccountRequest]) -> List[str]:
+    """``Team-A`` / ``team-a``, ``ops sa`` / ``ops-sa``: one login, so the second create fails.
+
+    Only accounts to be present count (a name listed twice exactly is reported apart).
+    """
+    seen: Dict[str, str] = {}
+    problems: List[str] = []
+    for request in parsed:
+        name = request.spec.name
+        if request.spec.state != "present":
+            continue
+        for key in login_keys(name):
+            first = seen.get(key)
+            if first is not None and first != name:
+                problems.append(
+                    f"accounts {first!r} and {name!r} collide: Grafana derives a service "
+                    f"account's login from its name in lower case with spaces as dashes "
+                    f"({generate_login(0, name).replace('sa-0-', 'sa-<org>-')}), and logins are "
+                    "unique, so the second could never be created. Rename one of them.")
+                break
+            seen.setdefault(key, name)
+    return problems
 
 
 def _duplicate_tokens(parsed: Sequence[AccountRequest]) -> List[str]:
@@ -282,7 +315,10 @@ class Reconciler:
                 continue
             for token in request.tokens:
                 key_file = self._key_file(token)
-                if key_file is not None and key_file.status() != "present":
+                if key_file is None:
+                    continue
+                key_file.validate()
+                if key_file.status() != "present":
                     key_file.preflight()
 
     def _guarded(self, name: str, work: Callable[[], None]) -> None:
@@ -373,9 +409,12 @@ class Reconciler:
         action = _token_action(request.spec, result, minted)
         entry = {"account": account_name, "token": request.spec.name}
         if "key" in result:
-            self.summary.minted_keys.append({**entry, "name": token.get("name") if token else None,
-                                      "key": result.pop("key"),
-                                      "dest": (request.file_params or {}).get("dest")})
+            key = result.pop("key")
+            delivered = {"name": token.get("name") if token else None,
+                         "dest": (request.file_params or {}).get("dest")}
+            if request.file_params is None or request.return_key:
+                delivered["key"] = key  # with dest, only on request (return_key)
+            self.summary.minted_keys.append({**entry, **delivered})
         if minted:
             self.summary.minted.append({**entry, "name": token.get("name") if token else None})
         if action == "rotated":

@@ -319,11 +319,20 @@ def delete_token(client: GrafanaClient, account_id: Any, token: Dict[str, Any]) 
 
 def run_token(client: GrafanaClient, params: Mapping[str, Any], *, check_mode: bool = False,
               diff: bool = False, key_file: Any = None) -> Dict[str, Any]:
-    """The whole ``service_account_token`` module: validate, resolve the account, ensure."""
+    """The whole ``service_account_token`` module: validate, resolve the account, ensure.
+
+    Every option (durations, the key file's mode, owner and group) is checked before the
+    first request. With ``dest`` the key is returned only when ``return_key`` is true.
+    """
     spec = token_spec(params)
+    if key_file is not None and spec.state == "present":
+        key_file.validate()
     account = require_service_account(client, name=params.get("service_account"),
                                       account_id=params.get("service_account_id"))
-    return ensure_token(client, account, spec, check_mode=check_mode, diff=diff, key_file=key_file)
+    result = ensure_token(client, account, spec, check_mode=check_mode, diff=diff, key_file=key_file)
+    if key_file is not None and not params.get("return_key") and "key" in result:
+        del result["key"]  # it is in dest; returning it too would print it at -v and in logs
+    return result
 
 
 def ensure_token(client: GrafanaClient, account: Dict[str, Any], spec: TokenSpec, *,
@@ -584,6 +593,11 @@ def _dest_missing_warning(plan: TokenPlan, where: str, status: Optional[str]) ->
     old = plan.mint.replaces.get("name") if plan.mint and plan.mint.replaces else "?"
     fate = ("stays valid until it expires (keep_previous: true)" if plan.spec.keep_previous
             else "is deleted (keep_previous: false)")
+    if status in ("a symlink", "owned by another user"):
+        return (f"{where} is {status}, so it is not trusted to hold the key of token {old!r} "
+                "(it may have been planted by someone else). A new token replaces it and its key "
+                "is written to a new file of the requested owner that replaces dest (a symlink "
+                f"is replaced, never followed); the old token {fate}.")
     return (f"{where} is {status or 'missing'} although token {old!r} is still valid. "
             "Grafana cannot show an existing key again, so a new token replaces it and its new key "
             f"is delivered; the old token {fate}.")

@@ -14,8 +14,9 @@ description:
     nor revoked, replaces it before it lapses (O(rotation_window)), retires or prunes the old
     ones, and writes the key of a new token atomically to O(dest).
   - "Grafana shows a token's key only once, in the answer that creates it. The key is therefore
-    returned (RV(key)) and written to O(dest) only by the run that mints the token; later runs
-    return RV(token) without a key. Register the result with C(no_log: true) on the task."
+    written to O(dest), or returned (RV(key)) when there is no O(dest) or O(return_key=true),
+    only by the run that mints the token; later runs return RV(token) without a key. Register
+    the result with C(no_log: true) on the task."
   - "The module owns exactly the tokens of the account named O(name) and those named
     C(<name>-r<UTC YYYYMMDDHHMMSS>) or C(<name>-r<UTC YYYYMMDDHHMMSS>-NN) (the rotation suffix
     it generates; C(-01) to C(-99) are added when two tokens are minted in the same second).
@@ -89,11 +90,22 @@ options:
     default: true
   dest:
     description:
-      - File to write the key of a newly minted token to. It is written atomically (a temporary
-        file in the same directory, then a rename) with no trailing newline, and gets O(mode),
-        O(owner) and O(group) before it replaces the old file.
+      - File to write the key of a newly minted token to. The key belongs to its owner from the
+        first byte - a new temporary file in the same directory is created with mode C(0600) (or
+        the stricter O(mode)) without following symlinks, given O(owner), O(group) (the user
+        running the task and its group when not set) and O(mode) before the key is written, then
+        synced and renamed over O(dest). The key has no trailing newline.
+      - An existing O(dest) is replaced by that new file, never written through or reused - a
+        symlink is replaced (its target is left alone), and the old file's owner and mode are
+        not inherited.
+      - When O(dest) is set, the key is not returned (RV(key) is absent) unless
+        O(return_key=true), so that it is not printed at C(-v) or written to C(ANSIBLE_LOG_PATH).
       - Written only when a token is minted; a run that mints nothing leaves its content alone
         (but still applies O(mode), O(owner) and O(group)).
+      - An existing O(dest) that is a symlink, or a file not owned by O(owner) (the user running
+        the task when O(owner) is not set), is not trusted to hold the key (someone else may
+        have put it there). It is handled like a missing file - a new token is minted and its
+        key replaces the file - and the module warns.
       - If the file is missing or empty while a valid token exists, the key cannot be recovered
         (Grafana never shows it again), so the module mints a new rotation-suffixed token, writes
         its key, retires the old token as O(keep_previous) says, reports C(changed) and warns.
@@ -103,9 +115,22 @@ options:
     type: path
   mode:
     description:
-      - Permissions of O(dest), as for M(ansible.builtin.file). Keep it private.
+      - Permissions of O(dest) - an octal string such as V('0600') or V('0640') (quote it in
+        YAML), V('0o600'), or a symbolic mode such as V(u=rw,go=).
+      - "An unquoted YAML number is ambiguous - C(mode: 0600) is the number 384 (octal 600), but
+        C(mode: 600) is the decimal number 600, which Ansible's file modules take literally
+        (octal 1130, C(---x-wx--T)). A number is therefore accepted only when it is a plausible
+        key-file mode (no setuid, setgid, sticky or execute bit, no write without read); C(600),
+        C(640), C(644), C(400) and the like are refused before any request, with the quoted
+        form to use."
     type: raw
     default: '0600'
+  return_key:
+    description:
+      - Return the key of a newly minted token in RV(key) even though O(dest) is set.
+      - Without O(dest) the key is always returned (there is nowhere else to put it).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - grafana_ops.auth.connection
   - grafana_ops.auth.connection.attributes_action_group
@@ -138,8 +163,8 @@ attributes:
       - Runs wherever Python and C(requests) run and talks to Grafana over HTTP(S); O(dest)
         needs a POSIX file system.
 notes:
-  - "Put C(no_log: true) on every task that registers the result of a run that may mint a token:
-    RV(key) is in it."
+  - "Put C(no_log: true) on every task that registers the result of a run that may mint a token
+    without O(dest) (or with O(return_key=true)): RV(key) is in it."
   - "A create that fails without a clear answer (HTTP 5xx, timeout, dropped connection) is not
     retried: the key may have been lost on the way. The module lists the tokens again; if Grafana
     did create the token it is deleted (nobody holds its key), and the task fails saying so. A
@@ -188,6 +213,7 @@ EXAMPLES = r"""
     keep_previous: true
     prune_expired: true
     dest: "{{ runner_temp }}/grafana-deploy-token"
+    return_key: true  # also return the key (to push it below); without it, dest alone holds it
   register: deploy_token
   no_log: true
 
@@ -264,9 +290,9 @@ token:
 key:
   description:
     - The key (V(glsa_...)) of the token minted in this run. Grafana never shows it again.
-    - "Only returned when a token was minted by this run, never in check mode. Use C(no_log: true)
-      on the task."
-  returned: when a token was minted
+    - "Only returned when a token was minted by this run, never in check mode, and with O(dest)
+      only when O(return_key=true). Use C(no_log: true) on the task."
+  returned: when a token was minted, and O(dest) is not set or O(return_key=true)
   type: str
   sample: glsa_...
 rotated:
@@ -346,6 +372,7 @@ def argument_spec() -> Dict[str, Any]:
         prune_expired=dict(type="bool", default=True),
         dest=dict(type="path"),
         mode=dict(type="raw", default="0600"),
+        return_key=dict(type="bool", default=False, no_log=False),
     )
 
 

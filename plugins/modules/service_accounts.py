@@ -18,8 +18,11 @@ description:
     ownership, rotation suffix, rotation window, O(accounts[].tokens[].keep_previous), pruning,
     atomic key delivery).
   - Every account and token is validated before the first request (names, states, roles,
-    durations, rotation windows, duplicate account names, duplicate token names, which
-    Grafana keeps unique per organization). One bad entry fails the task with one message
+    durations and their bounds, rotation windows, key-file modes, owners and groups, duplicate
+    account names, account names that differ only in case or in spaces against dashes - Grafana
+    derives the same login C(sa-<org>-<name in lower case, spaces as ->) from them, so the
+    second could never be created - and duplicate token names, which Grafana keeps unique per
+    organization). One bad entry fails the task with one message
     listing every problem, and nothing is sent.
   - "Efficient: the organization's accounts are listed with one (paged) search, not one search
     per account. Then an account costs nothing when unchanged and one request to create,
@@ -29,8 +32,8 @@ description:
   - O(purge=true) makes the list authoritative, deleting the accounts of the organization that
     are not listed (with all their tokens). Accounts Grafana manages itself (external service
     accounts, C(isExternal) or a C(sa-<org>-extsvc-) login) are never purged.
-  - "Keys of tokens minted by this run are returned in RV(minted_keys), and only there. Put
-    C(no_log: true) on the task."
+  - "Keys of tokens minted by this run are returned in RV(minted_keys), and only there (with
+    O(accounts[].tokens[].dest) only on request). Put C(no_log: true) on the task."
 author:
   - Grafana Ops contributors (@grafana-ops)
 options:
@@ -104,16 +107,31 @@ options:
             default: true
           dest:
             description:
-              - File, on the host running the module, to write the key of a newly minted token to
-                (atomically, no trailing newline). The directory must exist.
-              - A missing or empty O(accounts[].tokens[].dest) while a token is valid makes the
-                module mint a replacement (the key cannot be read back) and warn.
+              - File, on the host running the module, to write the key of a newly minted token to,
+                as O(grafana_ops.auth.service_account_token#module:dest) does - a new file, created
+                C(0600) (or the stricter mode), given its owner, group and mode before the first
+                byte of the key, renamed over the old one (never written through a symlink, never
+                inheriting the old file's owner or mode); no trailing newline. The directory must
+                exist.
+              - A missing or empty O(accounts[].tokens[].dest), a symlink, or a file not owned by
+                O(accounts[].tokens[].owner) (the user running the task when not set) while a
+                token is valid makes the module mint a replacement (the key cannot be read back)
+                and warn.
+              - With O(accounts[].tokens[].dest), the key is not put in RV(minted_keys) unless
+                O(accounts[].tokens[].return_key=true).
             type: path
           mode:
             description:
-              - Permissions of O(accounts[].tokens[].dest).
+              - Permissions of O(accounts[].tokens[].dest), a quoted octal string (V('0600')) or
+                a symbolic mode. An unquoted YAML number such as C(600) is decimal and is
+                refused (see O(grafana_ops.auth.service_account_token#module:mode)).
             type: raw
             default: '0600'
+          return_key:
+            description:
+              - Put the key in RV(minted_keys) even though O(accounts[].tokens[].dest) is set.
+            type: bool
+            default: false
           owner:
             description:
               - Owner of O(accounts[].tokens[].dest) (needs root to be another user).
@@ -288,7 +306,9 @@ minted_keys:
   description:
     - The keys of the tokens minted by this run (never in check mode), each with V(account),
       V(token) (the declared name), V(name) (the token's actual name, with a rotation suffix
-      when rotated), V(key) and V(dest) (or V(null)). Empty when nothing was minted.
+      when rotated), V(dest) (or V(null)) and V(key). V(key) is absent for a token with
+      O(accounts[].tokens[].dest) unless O(accounts[].tokens[].return_key=true). Empty when
+      nothing was minted.
     - "Secret: use C(no_log: true)."
   returned: always
   type: list
@@ -354,6 +374,11 @@ diff:
   description: Per account name, the managed fields and owned tokens before and after. Never a key.
   returned: in diff mode
   type: dict
+msg:
+  description: What the run did, in one line (counts only, never a key); on failure, the cause.
+  returned: always
+  type: str
+  sample: "2 listed account(s): 1 created, 0 updated, 0 deleted, 0 purged; 1 token(s) minted (0 rotation(s)), 0 pruned; 0 expiring soon."
 """
 
 from typing import Any, Dict, Mapping  # noqa: E402
@@ -384,6 +409,7 @@ def token_options() -> Dict[str, Any]:
         owner=dict(type="str"),
         group=dict(type="str"),
         key_missing=dict(type="bool", default=False, no_log=False),
+        return_key=dict(type="bool", default=False, no_log=False),
     )
 
 

@@ -29,3 +29,23 @@ def test_invalid_durations_name_the_option_and_the_forms(value):
 @pytest.mark.parametrize("seconds, text", [(0, "0s"), (59, "59s"), (5400, "1h30m"), (90061, "1d1h1m1s")])
 def test_format_duration(seconds, text):
     assert format_duration(seconds) == text
+
+
+@pytest.mark.parametrize("value", ["3000000d", "9" * 20, "9" * 5000, 10 ** 30, "15251w", 9223372037,
+                                   "1000000000000000000000s", 1e300])
+def test_durations_beyond_grafanas_limit_are_refused(value):
+    with pytest.raises(GrafanaInputError) as err:
+        parse_duration(value, "ttl")
+    assert str(err.value).startswith("ttl: ") and "at most 9223372036 seconds" in str(err.value)
+    assert len(str(err.value)) < 400  # a 5000-digit value is not echoed whole
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), -1e300])
+def test_non_finite_durations_are_refused(value):
+    with pytest.raises(GrafanaInputError, match="^expiring_within: "):
+        parse_duration(value, "expiring_within")
+
+
+def test_the_longest_duration_grafana_can_compute_is_accepted():
+    assert parse_duration("15250w", "ttl") == 15250 * 604800
+    assert parse_duration(9223372036, "ttl") == 9223372036

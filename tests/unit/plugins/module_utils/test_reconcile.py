@@ -118,12 +118,28 @@ def ten_accounts() -> List[Dict[str, Any]]:
     ([{"name": "a", "tokens": [{"name": "t"}, {"name": "t-r20261129120000"}]}], "looks like a rotated token"),
     (["not a dict"], "must be a dictionary"),
     ([{"name": "a", "tokens": ["x"]}], "must be a dictionary"),
+    ([{"name": "Team-A"}, {"name": "team-a"}], "'Team-A' and 'team-a' collide"),
+    ([{"name": "ops sa"}, {"name": "ops-sa"}], "'ops sa' and 'ops-sa' collide"),
+    ([{"name": "OPS SA"}, {"name": "ops-sa", "role": "Admin"}], "sa-<org>-ops-sa"),
+    ([{"name": "-x"}, {"name": "x"}], "collide"),
+    ([{"name": "a", "tokens": [{"name": "t", "ttl": "3000000d"}]}], "ttl: '3000000d' is too long"),
+    ([{"name": "a", "tokens": [{"name": "t", "ttl": 0, "rotation_window": "9" * 20}]}], "rotation_window: .* is too long"),
 ])
 def test_bad_specs_are_refused_before_any_request(grafana, accounts, expected):
     with pytest.raises(GrafanaInputError, match=expected) as caught:
         reconcile(grafana, [{"name": "fine"}] + accounts)
     assert "nothing was sent" in str(caught.value)
     assert grafana.log == []
+
+
+def test_colliding_names_are_fine_when_only_one_is_present(grafana):
+    result = reconcile(grafana, [{"name": "team-a", "state": "absent"}, {"name": "Team-A"}])
+    assert result["created"] == ["Team-A"]
+
+
+def test_huge_expiring_within_is_refused():
+    with pytest.raises(GrafanaInputError, match="^expiring_within: .* too long"):
+        _reconcile.expiring_seconds("3000000d")
 
 
 def test_every_problem_is_reported_in_one_message():

@@ -178,6 +178,11 @@ class FakeKeyFile:
     def status(self):
         return self._status
 
+    def validate(self):
+        self.validations = getattr(self, "validations", 0) + 1
+        if self.fail == "validate":
+            raise GrafanaInputError("mode 600 is a YAML integer")
+
     def preflight(self):
         self.preflights += 1
         if self.fail == "preflight":
@@ -326,16 +331,27 @@ def test_diff_never_contains_the_key(grafana):
 
 
 # ------------------------------------------------------------------- delivery
-def test_key_is_delivered_when_minted(grafana):
+def test_key_is_delivered_when_minted_and_returned_only_on_request(grafana):
     key_file = FakeKeyFile()
     result = run(grafana, key_file=key_file)
-    assert key_file.written == [result["key"]] and result["dest_written"] is True
+    assert "key" not in result and result["dest_written"] is True
+    assert len(key_file.written) == 1 and key_file.written[0].startswith("glsa_")
+    assert key_file.written[0] not in repr(result)
+    key_file = FakeKeyFile()
+    result = run(grafana, key_file=key_file, name="other", return_key=True)
+    assert key_file.written == [result["key"]]
+
+
+def test_a_bad_key_file_option_is_refused_before_any_request(grafana):
+    with pytest.raises(GrafanaInputError, match="mode 600"):
+        run(grafana, key_file=FakeKeyFile(fail="validate"))
+    assert grafana.calls == []
 
 
 def test_lost_dest_re_mints_and_warns(grafana):
     run(grafana, key_file=FakeKeyFile())
     key_file = FakeKeyFile(status="missing")
-    result, client = run_with_client(grafana, key_file=key_file, keep_previous=False)
+    result, client = run_with_client(grafana, key_file=key_file, keep_previous=False, return_key=True)
     assert result["changed"] is True and result["rotated"] is True
     assert key_file.written == [result["key"]]
     assert result["token"]["name"] == "ci-r20261129120000"

@@ -56,8 +56,10 @@ def test_mints_delivers_and_is_idempotent(grafana, capsys, tmp_path):
     dest = tmp_path / "token"
     result = run_module(capsys, dest=str(dest), ttl="30d", rotation_window="7d")
     assert result["changed"] is True and result["dest_written"] is True
-    assert is_glsa(result["key"])
-    assert dest.read_bytes() == result["key"].encode()  # no trailing newline
+    key = dest.read_text()
+    assert is_glsa(key) and "key" not in result  # with dest, the key is only in dest
+    assert key not in json.dumps(result)
+    assert dest.read_bytes() == key.encode()  # no trailing newline
     assert mode_of(dest) == 0o600
     assert PASSWORD not in json.dumps(result)
     assert "expires in 30d" in result["msg"]  # not masked: ttl is no secret
@@ -66,14 +68,14 @@ def test_mints_delivers_and_is_idempotent(grafana, capsys, tmp_path):
     again = run_module(capsys, dest=str(dest), ttl="30d", rotation_window="7d")
     assert again["changed"] is False and "key" not in again and again["dest_written"] is False
     assert [c[0] for c in grafana.calls] == ["GET", "GET"]
-    assert dest.read_text() == result["key"]
+    assert dest.read_text() == key
 
 
 def test_lost_dest_re_mints_with_a_warning(grafana, capsys, tmp_path):
     dest = tmp_path / "token"
-    first = run_module(capsys, dest=str(dest))
+    first = run_module(capsys, dest=str(dest), return_key=True)
     dest.unlink()
-    result = run_module(capsys, dest=str(dest))
+    result = run_module(capsys, dest=str(dest), return_key=True)
     assert result["changed"] is True and result["rotated"] is True and result["dest_written"] is True
     assert result["key"] != first["key"] and dest.read_text() == result["key"]
     assert result["token"]["name"].startswith("ci-r")
@@ -121,8 +123,30 @@ def test_account_options(grafana, capsys, args, message):
 
 def test_rotation_from_the_server_clock(grafana, capsys, tmp_path):
     dest = tmp_path / "token"
-    first = run_module(capsys, dest=str(dest), ttl="10d", rotation_window="3d", keep_previous=False)
+    first = run_module(capsys, dest=str(dest), ttl="10d", rotation_window="3d", keep_previous=False,
+                       return_key=True)
     grafana.now += dt.timedelta(days=8)
-    result = run_module(capsys, dest=str(dest), ttl="10d", rotation_window="3d", keep_previous=False)
+    result = run_module(capsys, dest=str(dest), ttl="10d", rotation_window="3d", keep_previous=False,
+                        return_key=True)
     assert result["rotated"] is True and dest.read_text() == result["key"] != first["key"]
     assert result["pruned"] == [{"id": first["token"]["id"], "name": "ci", "reason": "replaced"}]
+
+
+@pytest.mark.parametrize("mode", [600, 644, 400])
+def test_a_decimal_yaml_mode_is_refused_before_any_request(grafana, capsys, tmp_path, mode):
+    dest = tmp_path / "token"
+    result = run_module(capsys, dest=str(dest), mode=mode)
+    assert result["failed"] is True and f"mode {mode} is a YAML integer" in result["msg"]
+    assert "'0600'" in result["msg"]
+    assert grafana.calls == [] and not dest.exists()
+
+
+@pytest.mark.parametrize("option, value", [("ttl", "3000000d"), ("ttl", "9" * 20),
+                                           ("rotation_window", "300000w")])
+def test_a_ttl_beyond_what_grafana_accepts_is_refused_before_any_request(grafana, capsys, option, value):
+    for check_mode in (False, True):
+        grafana.calls.clear()
+        result = run_module(capsys, **{option: value, "_ansible_check_mode": check_mode})
+        assert result["failed"] is True and result["msg"].startswith(f"{option}: ")
+        assert "at most" in result["msg"] and "Traceback" not in json.dumps(result)
+        assert grafana.calls == [] and grafana.names() == []

@@ -53,7 +53,8 @@ def test_apply_delivers_the_key_and_the_rerun_writes_nothing(fake, monkeypatch, 
     assert first["msg"].startswith("2 listed account(s): 2 created, 0 updated")
     assert "1 token(s) minted" in first["msg"] and "glsa_" not in first["msg"]
     assert len(first["minted_keys"]) == 1 and first["minted_keys"][0]["dest"] == str(dest)
-    assert dest.read_text() == first["minted_keys"][0]["key"]  # exact: no trailing newline
+    assert "key" not in first["minted_keys"][0]  # with dest, only on request (return_key)
+    assert dest.read_text().startswith("glsa_") and dest.read_text() not in json.dumps(first)
     assert stat.S_IMODE(os.stat(dest).st_mode) == 0o600
     assert first["results"][0]["tokens"][0]["dest_written"] is True
     fake.log.clear()
@@ -103,3 +104,28 @@ def test_a_failure_part_way_still_returns_minted_keys(fake, monkeypatch, capsys)
     assert code == 1 and "second" in result["msg"] and "higher" in result["msg"]
     assert [k["token"] for k in result["minted_keys"]] == ["t1"]
     assert "glsa_" not in result["msg"]
+
+
+def test_return_key_puts_the_key_of_a_delivered_token_in_minted_keys(fake, capsys, tmp_path):
+    dest = tmp_path / "ci.token"
+    accounts = [{"name": "ci", "tokens": [{"name": "deploy", "dest": str(dest), "return_key": True}]}]
+    code, result = run({"accounts": accounts}, capsys)
+    assert code == 0 and result["minted_keys"][0]["key"] == dest.read_text()
+
+
+@pytest.mark.parametrize("token, words", [
+    ({"mode": 600}, "mode 600 is a YAML integer"),
+    ({"mode": "0999"}, "is not a file mode"),
+    ({"owner": "no-such-user-here"}, "no user named"),
+    ({"group": "no-such-group-here"}, "no group named"),
+])
+def test_a_bad_key_file_option_is_refused_before_any_request(fake, capsys, tmp_path, token, words):
+    accounts = [{"name": "ci", "tokens": [{"name": "deploy", "dest": str(tmp_path / "k"), **token}]}]
+    code, result = run({"accounts": accounts}, capsys)
+    assert code == 1 and words in result["msg"]
+    assert fake.log == [] and not (tmp_path / "k").exists()
+
+
+def test_colliding_account_names_send_nothing(fake, capsys):
+    code, result = run({"accounts": [{"name": "Team-A"}, {"name": "team-a"}]}, capsys)
+    assert code == 1 and "collide" in result["msg"] and fake.log == []
