@@ -432,10 +432,16 @@ def clean_token(token: str) -> str:
 
 
 def safe_url(url: str) -> str:
-    """``url`` without any ``user:password@`` part and without query string."""
+    """``url`` without any ``user:password@`` part and without query string or fragment.
+
+    Also for text that is not a URL (no ``scheme://host``): everything up to its last ``@`` is
+    dropped, so a malformed URL is never echoed with its password.
+    """
     parts = urlsplit(url)
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    if parts.netloc:
+        netloc = parts.netloc.rsplit("@", 1)[-1]
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    return re.split(r"[?#]", url, maxsplit=1)[0].rsplit("@", 1)[-1]
 
 
 def is_loopback(host: Optional[str]) -> bool:

@@ -291,3 +291,13 @@ def test_url_quoted_password_is_scrubbed():
     password = "p@ss w/rd&more"
     forms = secret_forms(username="u", password=password)
     assert quote(password, safe="") not in scrub(f"?password={quote(password, safe='')}", forms)
+
+
+@pytest.mark.parametrize("text", [
+    "\\1admin:pw-secret@127.0.0.1:3000", "admin:pw-secret@127.0.0.1:3000/grafana", "ftp://admin:pw-secret@h/x",
+    "http//admin:pw-secret@h", "admin:pw-secret@h?token=pw-secret", "http://admin:pw-secret@h:30x0/",
+])
+def test_a_malformed_url_is_never_echoed_with_its_password(text):
+    with pytest.raises(GrafanaInputError) as err:
+        normalise_url(text)
+    assert "pw-secret" not in str(err.value)
