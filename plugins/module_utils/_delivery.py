@@ -30,11 +30,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import grp
 import os
 import pwd
 import secrets
 import stat
+import time
 from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
 
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
@@ -52,6 +54,7 @@ DEFAULT_MODE = "0600"
 PRIVATE_MODE = 0o600
 _OPEN_FLAGS = (os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
                | getattr(os, "O_CLOEXEC", 0))
+LOCK_TIMEOUT = 120.0
 _SPECIAL_BITS = stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX
 _EXEC_BITS = 0o111
 
@@ -120,6 +123,44 @@ class KeyFile:
                 return PRESENT if handle.read().strip() else EMPTY
         except OSError:
             return PRESENT
+
+    def fingerprint(self) -> Optional[Tuple[int, ...]]:
+        """Identity and version of ``dest`` (None when absent): did another run replace it?"""
+        try:
+            info = os.lstat(self.path)
+        except OSError:
+            return None
+        return (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size, info.st_uid, info.st_mode)
+
+    @contextlib.contextmanager
+    def lock(self, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+        """Exclusive lock on the directory of ``dest`` while a token is minted and delivered.
+
+        Two runs delivering keys into the same directory (two cron runs, two controllers on
+        one host) take turns: the second sees what the first delivered and adopts it instead
+        of minting a token whose key the first run's write would overwrite. ``flock`` on the
+        directory itself: no lock file is left behind, and the lock dies with the process.
+        """
+        try:
+            fd = os.open(self.directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except OSError as err:
+            raise DeliveryError(f"could not open {self.directory} to lock it: {err.strerror or err}") from None
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise DeliveryError(
+                            f"another run has been delivering a key into {self.directory} for more "
+                            f"than {int(timeout)}s (it holds the lock on the directory); nothing was "
+                            "minted. Rerun when it has finished.") from None
+                    time.sleep(0.05)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     def owner_uid(self) -> int:
         """The uid ``dest`` must belong to: ``owner``, else the user running the task."""

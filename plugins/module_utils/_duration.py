@@ -67,7 +67,10 @@ def _bounded(option: str, value: Any, seconds: int, maximum: int) -> int:
 
 
 def _too_long(option: str, value: Any, maximum: int) -> GrafanaInputError:
-    shown = str(value)
+    try:
+        shown = str(value)
+    except ValueError:  # an int of more than 4300 digits cannot even be printed
+        shown = "a number that large"
     shown = shown if len(shown) <= 40 else shown[:37] + "..."
     return GrafanaInputError(
         f"{option}: {shown!r} is too long; it must be at most {maximum} seconds "

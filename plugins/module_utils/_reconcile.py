@@ -374,24 +374,26 @@ class Reconciler:
     def _tokens(self, request: AccountRequest, outcome: Outcome) -> Tuple[List[Dict[str, Any]], List[Any], List[Any]]:
         account = outcome.account
         fresh = outcome.action in ("created",) or "id" not in account
+        # key files first, then the listing: a dest another run replaces after this point is noticed
+        key_files = [self._key_file(token) for token in request.tokens]
+        fingerprints = [kf.fingerprint() if kf is not None else None for kf in key_files]
         listing = [] if fresh else list_tokens(self.client, account["id"])
         results, before, after = [], [], []
-        for token in request.tokens:
-            result = self._token(request.spec.name, account, token, listing)
+        for token, key_file, fingerprint in zip(request.tokens, key_files, fingerprints):
+            result = self._token(request.spec.name, account, token, listing, key_file, fingerprint)
             results.append(result.pop("_report"))
             before += result.get("diff", {}).get("before", {}).get("tokens", [])
             after += result.get("diff", {}).get("after", {}).get("tokens", [])
         return results, before, after
 
     def _token(self, account_name: str, account: Dict[str, Any], request: TokenRequest,
-               listing: List[Dict[str, Any]]) -> Dict[str, Any]:
+               listing: List[Dict[str, Any]], key_file: Any, fingerprint: Any) -> Dict[str, Any]:
         spec = request.spec
         if not self.retire_previous and spec.state == "present":
             spec = dataclasses.replace(spec, keep_previous=True)
-        key_file = self._key_file(request)
         result = ensure_token(self.client, account, spec, check_mode=self.check_mode,
                               diff=self.diff, key_file=key_file, tokens=listing,
-                              key_missing=request.key_missing)
+                              key_missing=request.key_missing, dest_fingerprint=fingerprint)
         result["_report"] = self._token_report(account_name, request, result)
         return result
 

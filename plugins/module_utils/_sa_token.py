@@ -335,32 +335,63 @@ def run_token(client: GrafanaClient, params: Mapping[str, Any], *, check_mode: b
     return result
 
 
+_UNSET: Any = object()
+
+
 def ensure_token(client: GrafanaClient, account: Dict[str, Any], spec: TokenSpec, *,
                  check_mode: bool = False, diff: bool = False, key_file: Any = None,
                  tokens: Optional[List[Dict[str, Any]]] = None,
-                 key_missing: bool = False) -> Dict[str, Any]:
+                 key_missing: bool = False, dest_fingerprint: Any = _UNSET) -> Dict[str, Any]:
     """List, plan and apply one token of ``account``; return the module result.
 
     ``key_file`` is a :class:`~._delivery.KeyFile` (or ``None``).  One token listing, then
     only the writes the plan needs; warnings go to ``client.warnings``.  ``tokens`` is the
     account's listing when the caller already has it (``service_accounts`` lists once per
-    account); ``key_missing`` says the consumer's key file (on another host) is gone.
+    account), with ``dest_fingerprint`` taken before that listing; ``key_missing`` says the
+    consumer's key file (on another host) is gone.
+
+    Concurrent runs delivering to the same ``dest`` are made deterministic: a mint and its
+    delivery happen under the lock of the key file's directory, and a run that finds ``dest``
+    changed since it listed the tokens lists them again and re-plans, so it adopts what the
+    other run delivered instead of minting a token whose key would be overwritten (an orphan).
     """
+    if key_file is not None and dest_fingerprint is _UNSET:
+        dest_fingerprint = key_file.fingerprint()
     if tokens is None:
         tokens = list_tokens(client, account["id"])
+    plan, dest_status = _plan(client, spec, tokens, key_file, key_missing)
+    if plan.mint is not None and key_file is not None:
+        key_file.preflight()
+    if check_mode:
+        _warn_dest_missing(client, plan, key_file, dest_status)
+        return _result(plan, key_file, None, None, plan.deletions, diff, predicted=True)
+    if plan.mint is None or key_file is None:
+        _warn_dest_missing(client, plan, key_file, dest_status)
+        return _result(plan, key_file, *_Applier(client, account, plan, key_file).run(), diff,
+                       predicted=False)
+    with key_file.lock():
+        if key_file.fingerprint() != dest_fingerprint:
+            # another run delivered into dest meanwhile: plan again from what exists now
+            plan, dest_status = _plan(client, spec, list_tokens(client, account["id"]),
+                                      key_file, key_missing)
+        _warn_dest_missing(client, plan, key_file, dest_status)
+        return _result(plan, key_file, *_Applier(client, account, plan, key_file).run(), diff,
+                       predicted=False)
+
+
+def _plan(client: GrafanaClient, spec: TokenSpec, tokens: List[Dict[str, Any]], key_file: Any,
+          key_missing: bool) -> Any:
     now = client.now()
     dest_status = key_file.status() if key_file is not None and spec.state == "present" else None
     missing = dest_status not in (None, "present") or (key_missing and spec.state == "present")
-    plan = plan_token(tokens, spec, now, dest_missing=missing)
-    if plan.mint is not None and key_file is not None:
-        key_file.preflight()
+    return plan_token(tokens, spec, now, dest_missing=missing), dest_status
+
+
+def _warn_dest_missing(client: GrafanaClient, plan: TokenPlan, key_file: Any,
+                       dest_status: Optional[str]) -> None:
     if plan.mint is not None and plan.mint.reason == MINT_DEST_MISSING:
         where = f"dest {key_file.path}" if key_file is not None else "the key file on a consuming host"
         client.warnings.append(_dest_missing_warning(plan, where, dest_status))
-    if check_mode:
-        return _result(plan, key_file, None, None, plan.deletions, diff, predicted=True)
-    applier = _Applier(client, account, plan, key_file)
-    return _result(plan, key_file, *applier.run(), diff, predicted=False)
 
 
 class _Applier:

@@ -49,3 +49,8 @@ def test_non_finite_durations_are_refused(value):
 def test_the_longest_duration_grafana_can_compute_is_accepted():
     assert parse_duration("15250w", "ttl") == 15250 * 604800
     assert parse_duration(9223372036, "ttl") == 9223372036
+
+
+def test_an_unprintably_long_integer_is_refused_without_a_crash():
+    with pytest.raises(GrafanaInputError, match="^ttl: 'a number that large' is too long"):
+        parse_duration(10 ** 5000, "ttl")

@@ -197,6 +197,13 @@ class FakeKeyFile:
     def fix_attributes(self):
         return False
 
+    def fingerprint(self):
+        return (self._status, len(self.written))
+
+    def lock(self):
+        import contextlib
+        return contextlib.nullcontext()
+
 
 @pytest.fixture
 def grafana():
