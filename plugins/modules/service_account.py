@@ -76,7 +76,7 @@ attributes:
 notes:
   - Grafana's search is a substring match on name, login and email, paged at 1000; the module
     filters the matches for the exact name and follows pages.
-  - Updates send the full object (name, role, isDisabled) in one C(PATCH): the current
+  - Updates send the full object (name, role, isDisabled) in one C(PATCH), that is the current
     state plus the change. Grafana would also apply a partial C(PATCH).
   - O(org_id) is sent as the C(X-Grafana-Org-Id) header on every request; no user's current
     organization is ever switched.
