@@ -48,6 +48,8 @@ options:
       - When omitted, the window is V(7d) (the window Grafana itself uses for
         C(secondsUntilExpiration)) and tokens are only listed with O(include_tokens=true).
       - V(0) reports expired tokens only.
+      - At most 9223372036 seconds (about 292 years); a longer value is refused before any
+        request.
     type: raw
   query:
     description:

@@ -60,6 +60,9 @@ options:
       - V(0) mints tokens that never expire (and are therefore never inside a rotation window).
       - Only applies when a token is minted; changing O(ttl) does not replace the current token,
         the new value is used at the next rotation.
+      - At most 9223372036 seconds (about 292 years, what Grafana can compute an expiry for,
+        a Go C(time.Duration)); a longer value (a typo such as V(3000000d)) is refused before
+        any request, in check mode too. The same bound applies to O(rotation_window).
       - Grafana may limit token lifetimes (C([auth] api_key_max_seconds_to_live),
         C([service_accounts] token_expiration_day_limit)); the module explains such refusals.
     type: raw

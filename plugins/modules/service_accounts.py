@@ -165,7 +165,7 @@ options:
   expiring_within:
     description:
       - Current tokens with less than this time left are listed in RV(expiring) (same syntax
-        as O(accounts[].tokens[].ttl)).
+        and bound as O(accounts[].tokens[].ttl), at most 9223372036 seconds).
     type: raw
     default: 7d
 extends_documentation_fragment:
