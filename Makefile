@@ -1,16 +1,20 @@
-# Entry points for grafana_ops.auth. Everything goes through hacking/gate.sh, which creates
-# and refreshes its own venvs (.venv: ansible-core 2.21 + tools; .venv-2.16: sanity on 2.16).
+# Entry points for grafana_ops.auth (CONTRIBUTING.md). Everything goes through hacking/gate.sh,
+# which creates and refreshes its own venvs (.venv: ansible-core 2.21 + tools; .venv-2.20 and
+# .venv-2.19: the older ansible-core releases meta/runtime.yml claims; .venv-release:
+# ansible-builder and galaxy-importer).
 SHELL := /bin/bash
 GATE := hacking/gate.sh
 
-.PHONY: help test changelog build lint sanity sanity-2.21 sanity-2.16 units integration \
-	leak-scan molecule double-test venv clean demo bench
+.PHONY: help test changelog build ee importer lint sanity sanity-2.21 sanity-2.20 sanity-2.19 \
+	oldest units integration leak-scan molecule double-test venv clean demo bench
 
 help:
-	@echo "make test          the whole gate: changelog, build, lint, sanity (2.21 + 2.16), units,"
-	@echo "                   integration, molecule, double-test; ends with 'N passed, N failed'"
-	@echo "make changelog | build | lint | sanity | sanity-2.21 | sanity-2.16 | units |"
-	@echo "     integration | molecule | double-test      one step through the same script"
+	@echo "make test          the whole gate: changelog, build, ee, importer, lint, sanity (2.21,"
+	@echo "                   2.20, 2.19), units, integration, molecule (2.21, and some on 2.19),"
+	@echo "                   double-test; ends with 'N passed, N failed'"
+	@echo "make changelog | build | ee | importer | lint | sanity | sanity-2.21 | sanity-2.20 |"
+	@echo "     sanity-2.19 | oldest | units | integration | molecule | double-test"
+	@echo "                   one step (or group) through the same script"
 	@echo "make integration | leak-scan  the integration suite (-vvv, diff, log), then the leak scan"
 	@echo "make venv          create/refresh .venv only"
 	@echo "make clean         remove the venvs and every test output"
@@ -18,7 +22,9 @@ help:
 test:
 	@bash $(GATE) all
 
-changelog build lint sanity sanity-2.21 sanity-2.16 units molecule double-test:
+# (ee and importer check the built tarball: the gate adds the build step to them)
+changelog build ee importer lint sanity sanity-2.21 sanity-2.20 sanity-2.19 oldest units molecule \
+	double-test:
 	@bash $(GATE) $@
 
 # the leak scan reads the integration run's -vvv output, log and results: always together
@@ -35,6 +41,6 @@ venv:
 	@bash $(GATE) --setup-only
 
 clean:
-	rm -rf .venv .venv-2.16 tests/output .ansible .cache .pytest_cache changelogs/.plugin-cache.yaml
+	rm -rf .venv .venv-2.16 .venv-2.19 .venv-2.20 .venv-release tests/output .ansible .cache .pytest_cache changelogs/.plugin-cache.yaml
 	rm -f tests/integration/integration_config.yml grafana_ops-auth-*.tar.gz
 	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
