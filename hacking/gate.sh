@@ -39,8 +39,8 @@ ALL_STEPS=(changelog build ee importer lint sanity-2.21 sanity-2.20 sanity-2.19 
 # loopback ports at run time and write only under their own temp dirs, so their lanes can
 # run side by side.
 LANES=(
-  "molecule molecule-2.19"
   "integration integration-2.19 leak-scan"
+  "molecule molecule-2.19"
   "sanity-2.21 sanity-2.20 sanity-2.19"
   "lint"
   "changelog build ee importer"
@@ -206,6 +206,11 @@ in_stage() { (cd "$STAGE" && "$@"); }
 # on PATH (an env command line, set in main, so that flock and in_stage can run it too);
 # "${MID[@]}" the same with ansible-core 2.20 (.venv-2.20)
 OLDEST=() MID=()
+
+# say which ansible-core a wrapper ("${OLDEST[@]}", "${MID[@]}", or none) runs
+say_core() {
+  note "ansible-core $("$@" ansible --version 2>/dev/null | sed -n '1s/.*core \([0-9.]*\).*/\1/p'), $("$@" python --version 2>&1)"
+}
 
 # ansible-test sanity with the gate's own HOME (see SANITY_HOME), serialised across gate runs.
 sanity_in_stage() {
@@ -422,10 +427,12 @@ step_sanity-2.21() {
 }
 
 step_sanity-2.20() {
+  say_core "${MID[@]}"
   sanity_in_stage "${MID[@]}" "$VENV_MID/bin/ansible-test" sanity --color no
 }
 
 step_sanity-2.19() {
+  say_core "${OLDEST[@]}"
   sanity_in_stage "${OLDEST[@]}" "$VENV_OLD/bin/ansible-test" sanity --color no
 }
 
@@ -439,6 +446,7 @@ step_units() {
 }
 
 step_units-2.19() {
+  say_core "${OLDEST[@]}"
   has_unit_tests || { skip "no tests/unit/**/test_*.py"; return 0; }
   in_stage "${OLDEST[@]}" "$VENV_OLD/bin/ansible-test" units --local --python 3.12 --color no
 }
@@ -516,6 +524,7 @@ step_integration-2.19() {
     for t in $OLDEST_TARGETS; do [[ " $GATE_TARGETS " == *" $t "* ]] && want="$want $t"; done
     [ -n "$want" ] || { skip "GATE_TARGETS does not name $OLDEST_TARGETS"; return 0; }
   fi
+  say_core "${OLDEST[@]}"
   run_integration integration-2.19 "$want" "${OLDEST[@]}"
 }
 
@@ -576,6 +585,7 @@ step_molecule-2.19() {
     for s in $OLDEST_SCENARIOS; do [[ " $GATE_SCENARIOS " == *" $s "* ]] && want="$want $s"; done
     [ -n "$want" ] || { skip "GATE_SCENARIOS does not name $OLDEST_SCENARIOS"; return 0; }
   fi
+  say_core "${OLDEST[@]}"
   run_molecule "$want" "${OLDEST[@]}"
 }
 
