@@ -4,8 +4,11 @@
 #   running PIDFILE                            exit 0 when the PID in PIDFILE is alive
 #   start-nginx PIDFILE TIMEOUT NGINX PREFIX CONF
 #   start-traefik PIDFILE TIMEOUT LOGFILE TRAEFIK CONF
-#   reload-nginx PIDFILE TIMEOUT COMMAND...    run COMMAND (signal or systemctl), then wait
-#                                              until the master runs a new worker generation
+#   reload-nginx PIDFILE TIMEOUT ERRORLOG COMMAND...
+#                                              run COMMAND (signal or systemctl), then wait until
+#                                              the master runs a new worker generation; fail at
+#                                              once, quoting them, when [emerg]/[alert]/[crit]
+#                                              lines appear in ERRORLOG (the master rejected it)
 #   stop PIDFILE TIMEOUT
 set -u
 
@@ -60,13 +63,25 @@ start-traefik)
     echo changed
     ;;
 reload-nginx)
-    pidfile=$1 timeout=$2; shift 2
+    pidfile=$1 timeout=$2 errlog=$3; shift 3
     if ! alive "$pidfile"; then echo "nginx is not running (no live PID in $pidfile)" >&2; exit 1; fi
     master=$(cat "$pidfile")
     old=$(workers "$master")
+    offset=$(wc -c <"$errlog" 2>/dev/null || echo 0)
+    rejected() { # the master logs why it keeps the old configuration
+        lines=$(tail -c +$((offset + 1)) "$errlog" 2>/dev/null | grep -E '\[(emerg|alert|crit)\]' | tail -n 5)
+        [ -n "$lines" ]
+    }
+    settled() { new_generation "$master" "$old" || rejected; }
     "$@" || exit 1
-    if ! wait_until "$timeout" new_generation "$master" "$old"; then
-        echo "nginx did not start new workers within ${timeout}s: it rejected the configuration; see its error log" >&2
+    wait_until "$timeout" settled
+    if rejected; then
+        reason=$(printf '%s\n' "$lines" | sed 's/^[0-9/]* [0-9:]* //' | tr '\n' ' ')
+        echo "nginx rejected the reload and keeps running its previous configuration: $reason" >&2
+        exit 1
+    fi
+    if ! new_generation "$master" "$old"; then
+        echo "nginx did not start new workers within ${timeout}s and logged no reason in $errlog; it may still run its previous configuration" >&2
         exit 1
     fi
     # old workers close their listening sockets on the QUIT the master sends right after
