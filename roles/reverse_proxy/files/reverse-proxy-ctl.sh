@@ -76,7 +76,7 @@ reload-nginx)
     "$@" || exit 1
     wait_until "$timeout" settled
     if rejected; then
-        reason=$(printf '%s\n' "$lines" | sed 's/^[0-9/]* [0-9:]* //' | tr '\n' ' ')
+        reason=$(printf '%s\n' "$lines" | sed 's/^[0-9/]* [0-9:]* //; s/[0-9]*#[0-9]*: //' | tr '\n' ' ')
         echo "nginx rejected the reload and keeps running its previous configuration: $reason" >&2
         exit 1
     fi
