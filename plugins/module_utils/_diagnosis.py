@@ -389,7 +389,7 @@ def direct_causes(direct: Dict[str, Dict[str, Any]], cred: Dict[str, Any], org_i
 def _authenticated_causes(direct: Dict[str, Dict[str, Any]], cred: Dict[str, Any],
                           org_id: Optional[int]) -> List[Dict[str, Any]]:
     user = direct.get("user")
-    if not _identity_read_back(user):
+    if not _identity_read_back(user, direct.get("org")):
         return [unexpected_response(user or direct["endpoint"], "the identity probe (/api/user)")]
     org = direct.get("org")
     if org is not None and not _org_acceptable(org):
@@ -405,16 +405,22 @@ def _authenticated_causes(direct: Dict[str, Dict[str, Any]], cred: Dict[str, Any
     return []
 
 
-def _identity_read_back(user: Optional[Dict[str, Any]]) -> bool:
+def _identity_read_back(user: Optional[Dict[str, Any]], org: Optional[Dict[str, Any]] = None) -> bool:
     """``/api/user`` proved who the credential is: Grafana's JSON profile, or 10.x/11.x's
-    'Endpoint only available for users' 403 (which only an authenticated service account gets)."""
+    'Endpoint only available for users' 403 (which only an authenticated service account gets),
+    or - for a legacy API key on 9.x, which has no user behind it - Grafana's 404 'User not found'
+    next to its own org read back from ``/api/org``."""
     if not user or user.get("status") is None:
         return False
     data = user.get("data")
     if _ok(user):
         return user.get("body") == "json" and isinstance(data, dict) and bool(
             data.get("login") or data.get("uid") or data.get("id") is not None)
-    return user["status"] == 403 and is_grafana_json(user) and (user.get("message") or "").lower() == USERS_ONLY
+    message = (user.get("message") or "").lower()
+    if user["status"] == 404 and is_grafana_json(user) and message == "user not found":
+        return bool(org) and _ok(org) and org.get("body") == "json" and isinstance(org.get("data"), dict) \
+            and "id" in org["data"]
+    return user["status"] == 403 and is_grafana_json(user) and message == USERS_ONLY
 
 
 def _org_acceptable(org: Dict[str, Any]) -> bool:
@@ -430,7 +436,7 @@ def identity_proven(direct: Dict[str, Dict[str, Any]]) -> bool:
     if not _ok(endpoint) or (endpoint.get("body") != "json" and endpoint.get("status") != 204):
         return False
     org = direct.get("org")
-    return _identity_read_back(direct.get("user")) and (org is None or _org_acceptable(org))
+    return _identity_read_back(direct.get("user"), org) and (org is None or _org_acceptable(org))
 
 
 def describe_answer(obs: Dict[str, Any]) -> str:
@@ -896,7 +902,7 @@ def _authenticated_by_error(direct: Dict[str, Dict[str, Any]]) -> bool:
     if endpoint.get("status") == 304:
         return True
     return endpoint.get("status") in (403, 404, 410) and is_grafana_json(endpoint) and (
-        _identity_read_back(direct.get("user")) or endpoint.get("status") == 403)
+        _identity_read_back(direct.get("user"), direct.get("org")) or endpoint.get("status") == 403)
 
 
 def _from_profile(result: Dict[str, Any], data: Dict[str, Any], cred: Dict[str, Any]) -> None:
