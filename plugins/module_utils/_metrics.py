@@ -257,7 +257,8 @@ def diagnose_summary(result: Mapping[str, Any]) -> Tuple[str, List[str]]:
 
 def add_diagnose(metrics: MetricSet, items: Sequence[Mapping[str, Any]], default_time: float,
                  base: Labels) -> int:
-    """Host families from ``diagnose_results`` items (``host``, ``result``, ``checked_at``)."""
+    """Host families from ``diagnose_results`` items (``host``, ``result``, ``checked_at``,
+    ``duration``, ``instance``: the ``grafana`` label of that host when it differs)."""
     seen: Dict[str, int] = {}
     for index, item in enumerate(items):
         host = str(item.get("host") or "")
@@ -275,6 +276,8 @@ def add_diagnose(metrics: MetricSet, items: Sequence[Mapping[str, Any]], default
                 "grafana_ops.auth.diagnose (a dictionary).")
         verdict, codes = diagnose_summary(result)
         labels = dict(base, host=host)
+        if item.get("instance"):
+            labels[GRAFANA_LABEL] = str(item["instance"])
         metrics.add("diagnose_verdict", dict(labels, verdict=verdict, cause=codes[0] if codes else NO_CAUSE), 1)
         for code in dict.fromkeys(codes):
             metrics.add("diagnose_cause", dict(labels, cause=code), 1)

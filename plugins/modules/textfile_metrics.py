@@ -95,6 +95,11 @@ options:
           - Seconds the diagnose run took.
           - Default, the sum of the time every probe took to be answered (its C(elapsed_ms)).
         type: float
+      instance:
+        description:
+          - The C(grafana) label of this host's series, when the host diagnosed another Grafana
+            than O(instance) names (for example each host its own C(http://localhost:3000)).
+        type: str
   instance:
     description:
       - The value of the C(grafana) label that names the Grafana instance.
@@ -288,6 +293,7 @@ def argument_spec() -> Dict[str, Any]:
             result=dict(type="dict", required=True),
             checked_at=dict(type="raw"),
             duration=dict(type="float"),
+            instance=dict(type="str"),
         )),
         instance=dict(type="str"),
         labels=dict(type="dict", default={}),

@@ -194,8 +194,9 @@ def test_diagnose_families(tmp_path):
         {"host": "web2", "result": diagnose_result("authentication", ["token_expired", "token_whitespace"]),
          "checked_at": "2031-05-06T07:00:00Z"},
         {"host": "web3", "result": {"failed": True, "msg": "unreachable"}, "checked_at": 1000, "duration": 2.5},
+        {"host": "db1", "result": diagnose_result("ok", []), "instance": "http://db1:3000"},
     ]
-    assert add_diagnose(metrics, items, NOW.timestamp(), BASE) == 3
+    assert add_diagnose(metrics, items, NOW.timestamp(), BASE) == 4
     text = metrics.render()
     got = parse(text)
 
@@ -211,6 +212,8 @@ def test_diagnose_families(tmp_path):
     assert value("diagnose_timestamp_seconds", host="web1") == NOW.timestamp()
     assert value("diagnose_timestamp_seconds", host="web2") == NOW.timestamp() - 489
     assert value("diagnose_timestamp_seconds", host="web3") == 1000
+    db1 = frozenset({"grafana": "http://db1:3000", "host": "db1", "verdict": "ok", "cause": "none"}.items())
+    assert got[("grafana_ops_diagnose_verdict", db1)] == 1
     assert not any(name == "grafana_ops_diagnose_cause" and ("host", "web1") in labels for name, labels in got)
     promtool_check(text, tmp_path)
 
