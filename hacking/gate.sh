@@ -4,7 +4,7 @@
 #   hacking/gate.sh [all | STEP... | --setup-only]
 #
 # Steps: changelog build ee importer lint sanity-2.21 sanity-2.20 sanity-2.19 units units-2.19
-# integration integration-2.19 leak-scan molecule molecule-2.19 double-test ("sanity" selects
+# integration integration-2.19 leak-scan promtool molecule molecule-2.19 double-test ("sanity" selects
 # the three sanity steps, "oldest" every *-2.19 step; leak-scan scans the output of the
 # integration steps of the same run). Every ansible-core that meta/runtime.yml claims is tested:
 # 2.21 runs everything, 2.20 sanity, and 2.19 (the oldest) sanity, units, one integration target
@@ -31,7 +31,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 2
 
 ALL_STEPS=(changelog build ee importer lint sanity-2.21 sanity-2.20 sanity-2.19 units units-2.19
-  integration integration-2.19 leak-scan molecule molecule-2.19 double-test)
+  integration integration-2.19 leak-scan promtool molecule molecule-2.19 double-test)
 # Lanes: the steps of a lane run one after another (in ALL_STEPS order), lanes run side by side,
 # longest first. A lane holds steps that depend on each other (build -> ee, importer: the one
 # built tarball; integration -> leak-scan) or that must not run at once (the two sanity runs
@@ -39,7 +39,7 @@ ALL_STEPS=(changelog build ee importer lint sanity-2.21 sanity-2.20 sanity-2.19 
 # loopback ports at run time and write only under their own temp dirs, so their lanes can
 # run side by side.
 LANES=(
-  "integration integration-2.19 leak-scan"
+  "integration integration-2.19 leak-scan promtool"
   "molecule molecule-2.19"
   "sanity-2.21 sanity-2.20 sanity-2.19"
   "lint"
@@ -545,6 +545,50 @@ step_leak-scan() {
     --exclude "$STAGE/tests/integration/integration_config.yml" \
     --exclude "$STAGE/tests/output/junit" \
     "${paths[@]}" "$STAGE/tests/output" "$GATE_TMPDIR"
+}
+
+step_promtool() {
+  # Prometheus' promtool (Debian's prometheus package; .ci/run installs it) on the alerting
+  # pipeline: the shipped rules are what the alert_rules playbook renders with its defaults,
+  # they and a render with other thresholds pass `promtool check rules`, the rule unit tests in
+  # tests/prometheus pass `promtool test rules`, and every metrics file this run's integration
+  # targets wrote (under GATE_TMPDIR) passes `promtool check metrics`.
+  local promtool dir=$WORK/promtool shipped=playbooks/files/grafana_ops_auth.rules.yml f n=0
+  promtool=$(command -v promtool || { [ -x /usr/bin/promtool ] && echo /usr/bin/promtool; }) \
+    || { note "promtool not found: install Debian's prometheus package (.ci/run does)"; return 1; }
+  note "$("$promtool" --version 2>&1 | head -n 1)"
+  mkdir -p "$dir" || return 1
+  render() {  # render OUT [-e VAR=VALUE...]: the alert_rules playbook of the staged collection
+    local out=$1
+    shift
+    in_stage env ANSIBLE_COLLECTIONS_PATH="${STAGE%/ansible_collections/*}" \
+      ansible-playbook grafana_ops.auth.alert_rules -e alert_rules_dest="$out" "$@" \
+      >"$out.log" 2>&1 || { cat "$out.log"; note "the alert_rules playbook failed"; return 1; }
+  }
+  render "$dir/default.rules.yml" || return 1
+  diff -u "$STAGE/$shipped" "$dir/default.rules.yml" || {
+    note "$shipped is not what the alert_rules playbook renders with its defaults; render it again:"
+    note "  ansible-playbook grafana_ops.auth.alert_rules -e alert_rules_dest=\$PWD/$shipped"
+    return 1
+  }
+  note "$shipped is the default render of grafana_ops.auth.alert_rules"
+  render "$dir/custom.rules.yml" -e alert_rules_rotation_window=14d -e alert_rules_stale_after=90m \
+    -e 'alert_rules_selector=env="prod"' -e alert_rules_runbook_url=https://runbooks.example.com/grafana \
+    -e alert_rules_expiring_for=1h -e alert_rules_validate=true || return 1
+  grep -q 'grafana_ops_token_expires_in_seconds{env="prod"} <= 1209600' "$dir/custom.rules.yml" \
+    || { note "the custom render does not hold the 14d window and the selector"; return 1; }
+  "$promtool" check rules "$STAGE/$shipped" "$dir/custom.rules.yml" || return 1
+  (cd "$STAGE" && "$promtool" test rules tests/prometheus/*_test.yml) || return 1
+  while IFS= read -r -d '' f; do
+    "$promtool" check metrics <"$f" >"$dir/metrics.out" 2>&1 \
+      && ! [ -s "$dir/metrics.out" ] || { note "promtool check metrics: ${f#"$GATE_TMPDIR"/}:"; cat "$dir/metrics.out"; return 1; }
+    n=$((n + 1))
+  done < <(find "$GATE_TMPDIR" -name '*.prom' -type f -print0 2>/dev/null)
+  if [ "$n" = 0 ]; then
+    note "no metrics files from an integration run (run the step with integration for them)"
+  else
+    note "promtool check metrics: $n metrics file(s) written by the integration targets, all clean"
+  fi
 }
 
 has_scenarios() {
