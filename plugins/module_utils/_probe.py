@@ -41,7 +41,6 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account 
     get_service_account,
 )
 from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import (
-    redact,
     scrub as scrub_text,
     secret_forms,
 )
@@ -342,8 +341,8 @@ def _blank_result(params: Dict[str, Any], credential: Credential) -> Dict[str, A
         "Write the service-account token into it (printf '%s' \"$TOKEN\" > file, or "
         "grafana_ops.auth.service_account_token dest=), or give token / url_username instead.",
         [f"{credential.blank}: no request was sent"])]
-    final = {"verdict": rules.verdict_for(found), "causes": found, "parity": {"match": not params.get("proxy_urls"),
-                                                                             "probes": []},
+    compared = {"match": not params.get("proxy_urls"), "probes": []}
+    final = {"verdict": rules.verdict_for(found), "causes": found, "parity": compared,
              "identity": rules.identity({}, credential.facts, None)}
     result = dict(changed=False, observations=[], token_lint=credential.lint, credential=credential.facts["redacted"],
                   request_count=0, **final)

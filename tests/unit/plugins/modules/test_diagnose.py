@@ -62,8 +62,8 @@ class FakeGrafana:
             if self.proxy_answer:
                 return FakeResponse(self.proxy_answer[0], text=self.proxy_answer[1], content_type=self.proxy_answer[2])
             if self.proxy_auth_answer and headers.get("Authorization"):
-                status, text, ctype = self.proxy_auth_answer
-                return FakeResponse(status, text=text, content_type=ctype)
+                return FakeResponse(self.proxy_auth_answer[0], text=self.proxy_auth_answer[1],
+                                    content_type=self.proxy_auth_answer[2])
             if self.strip:
                 headers.pop("Authorization", None)
             url = DIRECT + url[len(PROXY):]
