@@ -161,7 +161,7 @@ def test_grafana_api_sdk_service_account_rhythm(grafana: Client, caplog: pytest.
     caplog.clear()
     with caplog.at_level(logging.ERROR), pytest.raises(Exception) as duplicate:
         sa.create_service_account_token_by_id(account_id, "deploy", "Viewer")
-    assert type(duplicate.value) is Exception  # the SDK raises a bare Exception and logs the body
+    assert duplicate.type is Exception  # the SDK raises a bare Exception and logs the body
     assert "service account token with given name already exists in the organization" in caplog.text
     assert "'statusCode': 400" in caplog.text
     assert stored_token_names(grafana, account_id) == ["deploy"]
