@@ -117,9 +117,15 @@ def test_c2_duplicate_token_name_is_400_errutil_on_every_profile(grafana: Client
 @pytest.mark.parametrize("grafana", VERSIONS, indirect=True)
 def test_c3_login_form_per_profile(grafana: Client) -> None:
     expected = "sa-ci-deployer" if grafana.version == "9.5" else "sa-1-ci-deployer"
-    created = grafana.create_sa("CI Deployer")
-    assert created["login"] == expected
-    stored = grafana.admin("GET", f"/api/serviceaccounts/{created['id']}").json()
+    response = grafana.admin("POST", "/api/serviceaccounts", json={"name": "CI Deployer"})
+    assert (response.status_code, response.headers["Content-Type"]) == (201, JSON)
+    assert_default_headers(response)
+    created = response.json()
+    assert (created["name"], created["login"]) == ("CI Deployer", expected)
+    read = grafana.admin("GET", f"/api/serviceaccounts/{created['id']}")
+    assert read.status_code == 200
+    assert_default_headers(read)
+    stored = read.json()
     assert stored["login"] == expected
     found = grafana.admin("GET", "/api/serviceaccounts/search", params={"query": expected}).json()
     assert [item["id"] for item in found["serviceAccounts"]] == [created["id"]]
@@ -173,6 +179,7 @@ def test_c5_dtos_carry_uid_and_every_route_takes_it(grafana: Client) -> None:
     assert list(created)[:3] == ["id", "uid", "name"]
     got = grafana.admin("GET", f"/api/serviceaccounts/{uid}")
     assert (got.status_code, got.json()["id"], got.json()["uid"]) == (200, created["id"], uid)
+    assert_default_headers(got)
     searched = grafana.admin("GET", "/api/serviceaccounts/search").json()["serviceAccounts"]
     assert [(item["id"], item["uid"]) for item in searched] == [(created["id"], uid)]
     patched = grafana.admin("PATCH", f"/api/serviceaccounts/{uid}", json={"role": "Editor"})
