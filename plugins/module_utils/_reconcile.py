@@ -246,7 +246,6 @@ class Summary:
             result["diff"] = {"before": {"accounts": self.before}, "after": {"accounts": self.after}}
         return result
 
-
     def message(self) -> str:
         """One line saying what the run did (counts and names only, never a key)."""
         listed = sum(1 for r in self.results if r.get("action") != "purged")

@@ -359,7 +359,7 @@ def test_an_existing_0644_dest_never_exposes_a_new_key_to_a_polling_reader(share
             key_file(dest).write(f"{KEY[:-8]}{round_:08x}")
     finally:
         open(stop, "w").close()
-    out, _ = poller.communicate(timeout=60)
+    out = poller.communicate(timeout=60)[0]
     leaked, seen = out.split(" ", 1)
     assert leaked == "0", seen
     import ast
