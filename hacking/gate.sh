@@ -698,6 +698,9 @@ summary() {
   for name in "${SELECTED[@]+"${SELECTED[@]}"}"; do
     [ -f "$RESULTS/$name" ] || { printf '%-17s %-26s %9s\n' "$name" "failed (no result)" "-"; FAILED=$((FAILED + 1)); }
   done
+  if selected_any importer && [ -z "$(galaxy_field repository)" ]; then
+    printf 'note: galaxy.yml has no repository, which Galaxy requires: not publishable yet (CONTRIBUTING.md, Releasing)\n'
+  fi
   printf 'wall time %s (%s lane(s); load average at the end:%s)\n' \
     "$(elapsed "$T_START" "$EPOCHREALTIME")" "$JOBS" "$(cut -d' ' -f1-3 /proc/loadavg | sed 's/^/ /')"
   printf '%s passed, %s failed\n' "$PASSED" "$FAILED"
