@@ -201,9 +201,11 @@ def _flag(value: Any) -> int:
 
 
 # --------------------------------------------------------------------------- builders
-def add_service_accounts(metrics: MetricSet, listings: Iterable[Tuple[Optional[int], Dict[str, Any],
-                                                                       List[Dict[str, Any]]]],
-                         now: _dt.datetime, base: Labels) -> Dict[str, int]:
+Listing = Tuple[Optional[int], Dict[str, Any], List[Dict[str, Any]]]
+
+
+def add_service_accounts(metrics: MetricSet, listings: Iterable[Listing], now: _dt.datetime,
+                         base: Labels) -> Dict[str, int]:
     """Account and token families from ``(org_id, account, tokens)`` listings.
 
     ``tokens`` are Grafana's token objects as listed (never a key). ``now`` is Grafana's clock.

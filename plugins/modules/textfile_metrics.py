@@ -107,7 +107,7 @@ options:
     type: str
   labels:
     description:
-      - Extra labels put on every series, for example C({env: prod}).
+      - 'Extra labels put on every series, for example C({env: prod}).'
       - Names must be valid Prometheus label names, must not start with C(__) and must not be
         one of the labels the module sets (C(grafana), C(org_id), C(service_account),
         C(token_name), C(role), C(host), C(verdict), C(cause), C(source)).
@@ -255,7 +255,6 @@ timestamp:
   sample: 1767348000.0
 """
 
-import os
 import time
 from typing import Any, Dict, List, Optional, Tuple
 

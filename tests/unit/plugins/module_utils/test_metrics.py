@@ -47,11 +47,11 @@ def parse(text):
         if line.startswith("#"):
             continue
         head, value = line.rsplit(" ", 1)
-        name, _, labels = head.partition("{")
+        name, _sep, labels = head.partition("{")
         pairs = {}
         if labels:
             for part in labels.rstrip("}").split('",'):
-                key, _, val = part.partition('="')
+                key, _sep, val = part.partition('="')
                 pairs[key] = val.rstrip('"')
         samples[(name, frozenset(pairs.items()))] = float(value)
     return samples
