@@ -367,3 +367,24 @@ def test_an_existing_0644_dest_never_exposes_a_new_key_to_a_polling_reader(share
     # every temporary file the reader saw was root's and 0600; dest was the old 0644 file or a new 0600 one
     assert seen <= {("dest", 0, 0o644), ("dest", 0, 0o600), ("temp", 0, 0o600)}, seen
     assert mode_of(dest) == 0o600 and open(dest).read().startswith("glsa_")
+
+
+def test_replacing_a_0644_dest_never_gives_the_new_key_its_mode(tmp_path, monkeypatch):
+    """Issue 11 item 5, deterministic: the file renamed over dest is 0600 and holds the key."""
+    dest = tmp_path / "token"
+    dest.write_text("glsa_old")
+    os.chmod(dest, 0o644)
+    seen = []
+    real_rename = os.rename
+
+    def spying_rename(src, dst, *args, **kwargs):
+        if str(dst) == str(dest):
+            info = os.stat(src)
+            with open(src) as handle:
+                seen.append((stat.S_IMODE(info.st_mode), handle.read()))
+        return real_rename(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "rename", spying_rename)
+    key_file(dest).write(KEY)
+    assert seen == [(0o600, KEY)]  # 0600 before it became dest (atomic_move copied 0644 onto it)
+    assert mode_of(dest) == 0o600
