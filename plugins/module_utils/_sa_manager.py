@@ -125,10 +125,14 @@ def generate_login(org_id: int, name: str) -> str:
 
 
 def predicted_account(spec: AccountSpec, org_id: Optional[int]) -> Dict[str, Any]:
-    """The new account as far as it can be known without creating it (check mode)."""
+    """The new account as far as it can be known without creating it (check mode).
+
+    No ``login``: its form depends on the Grafana version (``sa-<name>`` on 9.x,
+    ``sa-<orgId>-<name>`` since 10.4, contract §13 C3), which check mode does not ask for.
+    """
     account: Dict[str, Any] = {"name": spec.name}
     if org_id:
-        account.update(login=generate_login(org_id, spec.name), orgId=org_id)
+        account.update(orgId=org_id)
     account.update(isDisabled=bool(spec.disabled), role=spec.role or DEFAULT_ROLE, tokens=0)
     return account
 

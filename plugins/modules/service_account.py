@@ -130,7 +130,8 @@ service_account:
       Grafana's search and create answers).
     - An empty dictionary when O(state=absent).
     - In check mode, the predicted account; for a new account only the fields that can be
-      known before Grafana assigns them (no RV(service_account.id)).
+      known before Grafana assigns them (no RV(service_account.id), and no C(login), whose
+      form depends on the Grafana version).
   returned: always
   type: dict
   sample:

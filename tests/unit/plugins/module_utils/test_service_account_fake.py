@@ -163,11 +163,10 @@ class FakeGrafana:
             return 200, {"message": "Service account deleted"}
         if method == "GET":
             return 200, dict(account)
-        if not {"name", "role", "isDisabled"} <= set(body):  # Grafana 11 quirk on partial PATCH
-            return 500, {"message": "Failed to update service account"}
-        if body["role"] not in self._roles():
+        if "role" in body and body["role"] not in self._roles():
             return self._error(api_error(400, "invalid role specified", "serviceaccounts.ErrInvalidRoleSpecified"))
-        account.update(name=body["name"], role=body["role"], isDisabled=body["isDisabled"])
+        # Grafana applies what a PATCH carries and keeps the rest (contract §13 C7)
+        account.update({key: body[key] for key in ("name", "role", "isDisabled") if key in body})
         profile = {**account, "createdAt": "2031-01-01T00:00:00Z", "teams": None}
         return 200, {"id": account_id, "message": "Service account updated", "name": account["name"],
                      "serviceaccount": profile}
@@ -186,10 +185,12 @@ def test_fake_search_is_a_substring_match_and_pages():
     assert status == 200 and body["totalCount"] == 2 and [a["name"] for a in body["serviceAccounts"]] == ["ci-2"]
 
 
-def test_fake_refuses_a_partial_patch_like_grafana_11():
+def test_fake_applies_a_partial_patch_like_grafana():
     fake = FakeGrafana()
     account = fake.add("ci")
-    assert fake._one("PATCH", account["id"], {"role": "Editor"})[0] == 500
+    status, body = fake._one("PATCH", account["id"], {"role": "Editor"})
+    assert status == 200 and body["serviceaccount"]["role"] == "Editor"
+    assert fake.accounts[account["id"]]["name"] == "ci" and fake.accounts[account["id"]]["role"] == "Editor"
 
 
 @pytest.mark.parametrize("version, status", [("9.5", 400), ("12.2", 201)])

@@ -82,7 +82,7 @@ def test_generate_login(org, name, login):
 
 @pytest.mark.parametrize("org_id, expected", [
     (None, {"name": "ci", "isDisabled": False, "role": "Viewer", "tokens": 0}),
-    (2, {"name": "ci", "login": "sa-2-ci", "orgId": 2, "isDisabled": False, "role": "Viewer", "tokens": 0}),
+    (2, {"name": "ci", "orgId": 2, "isDisabled": False, "role": "Viewer", "tokens": 0}),
 ])
 def test_predicted_account(org_id, expected):
     assert predicted_account(spec(), org_id) == expected

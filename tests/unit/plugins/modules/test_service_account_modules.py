@@ -52,7 +52,7 @@ def test_check_mode_create_with_diff(fake, monkeypatch, capsys):
                                          "_ansible_check_mode": True, "_ansible_diff": True},
                        capsys)
     assert code == 0 and result["changed"] is True
-    assert result["service_account"] == {"name": "ci", "login": "sa-1-ci", "orgId": 1,
+    assert result["service_account"] == {"name": "ci", "orgId": 1,
                                          "isDisabled": False, "role": "Editor", "tokens": 0}
     assert result["diff"] == {"before": {}, "after": {"name": "ci", "role": "Editor", "isDisabled": False}}
     assert fake.writes() == [] and fake.accounts == {}
