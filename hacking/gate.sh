@@ -32,10 +32,11 @@ cd "$ROOT" || exit 2
 
 ALL_STEPS=(changelog build ee importer lint sanity-2.21 sanity-2.20 sanity-2.19 units units-2.19
   integration integration-2.19 leak-scan promtool molecule molecule-2.19 double-test)
-# Lanes: the steps of a lane run one after another (in ALL_STEPS order), lanes run side by side,
-# longest first. A lane holds steps that depend on each other (build -> ee, importer: the one
-# built tarball; integration -> leak-scan) or that must not run at once (the two sanity runs
-# share ansible-test's venv cache). Molecule scenarios and integration targets pick free
+# The build step runs first, alone: ee, importer and molecule use its tarball (molecule: the
+# collection installed from it). Then the lanes: the steps of a lane run one after another (in
+# ALL_STEPS order), lanes run side by side, longest first. A lane holds steps that depend on
+# each other (integration -> leak-scan) or that must not run at once (the sanity runs share
+# ansible-test's venv cache). Molecule scenarios and integration targets pick free
 # loopback ports at run time and write only under their own temp dirs, so their lanes can
 # run side by side.
 LANES=(
@@ -43,7 +44,7 @@ LANES=(
   "molecule molecule-2.19"
   "sanity-2.21 sanity-2.20 sanity-2.19"
   "lint"
-  "changelog build ee importer"
+  "changelog ee importer"
   "units units-2.19 double-test"
 )
 # The one integration target and the one Molecule scenario the oldest ansible-core runs.
@@ -596,21 +597,32 @@ has_scenarios() {
     || [ -n "$(find extensions/molecule -mindepth 3 -name molecule.yml -print -quit 2>/dev/null)" ]
 }
 
-# run_molecule SCENARIOS [WRAPPER...]: molecule in the lane's stage ("" = every scenario).
-# VIRTUAL_ENV is unset so that ansible-compat installs the collection under the lane's
-# ANSIBLE_HOME, not under the shared venv.
+# run_molecule SCENARIOS [WRAPPER...]: molecule in the lane's stage ("" = every scenario),
+# testing the collection installed from the built tarball: every scenario uses that one
+# install (ANSIBLE_COLLECTIONS_PATH) instead of building and installing the collection itself
+# (molecule's prerun, turned off by a base config added to the scenarios' own). VIRTUAL_ENV is
+# unset so that anything ansible-compat caches goes under the lane's ANSIBLE_HOME.
 run_molecule() {
-  local scenarios=$1
+  local scenarios=$1 base=() cfg
   shift
+  [ -f "$WORK/installed/ansible_collections/grafana_ops/auth/MANIFEST.json" ] \
+    || { note "no installed collection: the build step failed"; return 1; }
+  printf -- '---\n# hacking/gate.sh: the collection under test is the built tarball, installed once\nprerun: false\n' \
+    >"$WORK/molecule-gate.yml" || return 1
   (
     cd "$STAGE" || exit 1
+    for cfg in extensions/molecule/config.yml .config/molecule/config.yml; do
+      [ -f "$cfg" ] && { base+=(-c "$cfg"); break; }
+    done
+    base+=(-c "$WORK/molecule-gate.yml")
     if [ -n "$(find extensions/molecule -mindepth 3 -name molecule.yml -print -quit)" ]; then
       export MOLECULE_GLOB='extensions/molecule/**/molecule.yml'   # nested scenarios
     fi
+    export ANSIBLE_COLLECTIONS_PATH=$WORK/installed
     if [ -n "$scenarios" ]; then
-      for s in $scenarios; do "$@" env -u VIRTUAL_ENV molecule test -s "$s" || exit 1; done
+      for s in $scenarios; do "$@" env -u VIRTUAL_ENV molecule "${base[@]}" test -s "$s" || exit 1; done
     else
-      "$@" env -u VIRTUAL_ENV molecule test --all
+      "$@" env -u VIRTUAL_ENV molecule "${base[@]}" test --all
     fi
   )
 }
@@ -722,8 +734,8 @@ main() {
     esac
   done
 
-  # ee and importer check the tarball that the build step makes
-  if selected_any ee importer && ! selected_any build; then SELECTED+=(build); fi
+  # ee, importer and molecule use the tarball that the build step makes
+  if selected_any ee importer molecule molecule-2.19 && ! selected_any build; then SELECTED+=(build); fi
 
   T_START=$EPOCHREALTIME
   WORK=$(mktemp -d "${TMPDIR:-/tmp}/grafana_ops-gate.XXXXXX") || exit 2
@@ -752,6 +764,12 @@ main() {
   mkdir -p "$GATE_TMPDIR"
   GATE_NGINX_BIN=$(command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || true)
   export GATE_NGINX_BIN
+
+  # the build first, alone (its tarball is used by steps in several lanes)
+  if selected_any build; then
+    lane_env 0 >"$WORK/lane0.err" 2>&1 || { cat "$WORK/lane0.err"; summary; exit 1; }
+    run_step build
+  fi
 
   # the selected steps of each lane, in ALL_STEPS order
   local lanes=() lane steps
