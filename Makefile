@@ -41,6 +41,6 @@ venv:
 	@bash $(GATE) --setup-only
 
 clean:
-	rm -rf .venv .venv-2.16 .venv-2.19 .venv-2.20 .venv-release tests/output .ansible .cache .pytest_cache changelogs/.plugin-cache.yaml
+	rm -rf .venv .venv-2.16 .venv-2.19 .venv-2.20 .venv-release .venv-clients tests/output .ansible .cache .pytest_cache changelogs/.plugin-cache.yaml
 	rm -f tests/integration/integration_config.yml grafana_ops-auth-*.tar.gz
 	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +

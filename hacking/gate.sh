@@ -55,6 +55,7 @@ VENV=$ROOT/.venv
 VENV_MID=$ROOT/.venv-2.20
 VENV_OLD=$ROOT/.venv-2.19
 VENV_REL=$ROOT/.venv-release
+VENV_CLI=$ROOT/.venv-clients
 STANDIN=$ROOT/.ci/get_pip_standin.py
 BASE_PATH=$PATH
 # ansible-test sanity builds per-test venvs under ~/.ansible/test/venv and is not safe against a
@@ -178,6 +179,9 @@ step_setup() {
   fi
   if selected_any ee importer; then
     ensure_venv "$VENV_REL" 3.12 hacking/requirements-release.txt || return 1
+  fi
+  if selected_any double-test; then
+    ensure_venv "$VENV_CLI" 3.12 hacking/requirements-clients.txt || return 1
   fi
   stage_collection || return 1
   note "staged $(find "$STAGE" -type f | wc -l) files into $STAGE"
@@ -648,7 +652,7 @@ step_molecule-2.19() {
 step_double-test() {
   [ -d tests/grafana_double/tests ] || { skip "no tests/grafana_double/tests"; return 0; }
   local rc=0
-  (cd "$STAGE" && PYTHONDONTWRITEBYTECODE=1 "$VENV/bin/python" -m pytest tests/grafana_double/tests -q \
+  (cd "$STAGE" && PYTHONDONTWRITEBYTECODE=1 "$VENV_CLI/bin/python" -m pytest tests/grafana_double/tests -q \
     -p no:cacheprovider) || rc=$?
   [ "$rc" = 5 ] && { skip "pytest collected no tests in tests/grafana_double/tests"; return 0; }
   return "$rc"

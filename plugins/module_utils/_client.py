@@ -530,10 +530,14 @@ def _reason(exc: Exception) -> str:
     match = _ERRNO.search(text)
     if match:
         return match.group(1).strip()
-    for marker in ("RemoteDisconnected", "Connection aborted", "certificate verify failed",
-                   "CERTIFICATE_VERIFY_FAILED", "hostname mismatch", "WRONG_VERSION_NUMBER"):
+    # urllib3 says "RemoteDisconnected"; urllib3-future (pulled in by niquests) says "Remote end
+    # closed connection without response": both are a server that hung up.
+    for marker in ("RemoteDisconnected", "Remote end closed connection", "Connection aborted",
+                   "certificate verify failed", "CERTIFICATE_VERIFY_FAILED", "hostname mismatch",
+                   "WRONG_VERSION_NUMBER"):
         if marker in text:
             return {"RemoteDisconnected": "the server closed the connection without a response",
+                    "Remote end closed connection": "the server closed the connection without a response",
                     "Connection aborted": "the connection was closed without a response",
                     "CERTIFICATE_VERIFY_FAILED": "certificate verify failed"}.get(marker, marker)
     return type(exc).__name__

@@ -301,3 +301,22 @@ def test_a_malformed_url_is_never_echoed_with_its_password(text):
     with pytest.raises(GrafanaInputError) as err:
         normalise_url(text)
     assert "pw-secret" not in str(err.value)
+
+
+@pytest.mark.parametrize("text", [
+    "('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))",  # urllib3
+    "Remote end closed connection without response",  # urllib3-future (niquests), same event
+])
+def test_a_dropped_connection_is_named_whichever_urllib3_reports_it(text):
+    import requests
+
+    class Dropping:
+        headers, verify, cert = {}, True, None
+
+        def request(self, *args, **kwargs):
+            raise requests.exceptions.ConnectionError(text)
+
+    client = GrafanaClient("http://127.0.0.1:3000", token=TOKEN, retries=0, session=Dropping())
+    with pytest.raises(Exception) as err:
+        client.get("/api/user")
+    assert "closed the connection without a response" in str(err.value)
