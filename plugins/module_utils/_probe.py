@@ -366,6 +366,8 @@ def problem(result: Dict[str, Any], params: Dict[str, Any]) -> Optional[str]:
             first = proxy[0]
             return (f"Parity failed: {first['code']}: {first['summary']} Evidence: {'; '.join(first['evidence'])}. "
                     f"Fix: {first['remediation']}")
+        if not result["parity"]["probes"]:
+            return "Parity not checked: no probe was sent. " + result["msg"]
         return "Parity failed: " + _parity_text(result["parity"]) + " " + result["msg"]
     return None
 

@@ -263,6 +263,14 @@ def test_blank_token_file_is_missing_credentials_without_a_request(grafana, caps
     assert str(path) in result["causes"][0]["summary"] and str(path) in result["token_lint"][0]["message"]
 
 
+def test_blank_token_file_with_require_parity_says_nothing_was_compared(grafana, capsys, tmp_path):
+    path = tmp_path / "token"
+    path.write_text("\n")
+    result = run(capsys, token_file=str(path), proxy_urls=[PROXY], require_parity=True)
+    assert result["_rc"] == 1 and result["msg"].startswith("Parity not checked: no probe was sent.")
+    assert "missing_credentials" in result["msg"] and grafana.calls == []
+
+
 def test_blank_token_option(grafana, capsys):
     result = run(capsys, token="   ")
     assert grafana.calls == [] and [c["code"] for c in result["causes"]] == ["missing_credentials"]
