@@ -301,10 +301,7 @@ class KeyFile:
             try:
                 os.fchown(fd, uid, gid)  # before a byte is written
                 os.fchmod(fd, mode)
-                data = key.encode("utf-8")
-                while data:
-                    data = data[os.write(fd, data):]
-                os.fsync(fd)
+                write_synced(fd, key)
             finally:
                 os.close(fd)
         except OSError as err:
@@ -437,6 +434,14 @@ def _describe(mode: int) -> str:
     if mode < 0 or mode > 0o7777:
         return "out of range"
     return stat.filemode(stat.S_IFREG | mode)
+
+
+def write_synced(fd: int, text: str) -> None:
+    """Write all of ``text`` (UTF-8, nothing added) to ``fd`` and flush it to disk."""
+    data = text.encode("utf-8")
+    while data:
+        data = data[os.write(fd, data):]
+    os.fsync(fd)
 
 
 def _fsync_directory(directory: str) -> None:

@@ -25,6 +25,7 @@ import re
 import tempfile
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
+from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import write_synced
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaInputError
 from ansible_collections.grafana_ops.auth.plugins.module_utils._token_status import (
     is_expired,
@@ -321,10 +322,7 @@ def write_atomic(path: str, text: str, prepare: Optional[Callable[[str], None]] 
     try:
         try:
             os.fchmod(fd, int(DEFAULT_MODE, 8))
-            data = text.encode("utf-8")
-            while data:
-                data = data[os.write(fd, data):]
-            os.fsync(fd)
+            write_synced(fd, text)
         finally:
             os.close(fd)
         if prepare is not None:
