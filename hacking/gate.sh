@@ -4,9 +4,10 @@
 #   hacking/gate.sh [all | STEP... | --setup-only]
 #
 # Steps: changelog build ee importer lint sanity-2.21 sanity-2.20 sanity-2.19 units units-2.19
-# integration integration-2.19 leak-scan promtool molecule molecule-2.19 double-test ("sanity" selects
-# the three sanity steps, "oldest" every *-2.19 step; leak-scan scans the output of the
-# integration steps of the same run). Every ansible-core that meta/runtime.yml claims is tested:
+# integration integration-2.19 leak-scan integration-real promtool molecule molecule-2.19 double-test
+# ("sanity" selects the three sanity steps, "oldest" every *-2.19 step; leak-scan scans the output
+# of the integration steps of the same run; integration-real runs the suite against a second
+# double started as an "external" Grafana with admin/admin, and leak-scans that run itself). Every ansible-core that meta/runtime.yml claims is tested:
 # 2.21 runs everything, 2.20 sanity, and 2.19 (the oldest) sanity, units, one integration target
 # and one Molecule scenario. For a quick loop,
 # GATE_TARGETS="t1 t2" limits integration and GATE_SCENARIOS="s1 s2" limits molecule to those
@@ -31,7 +32,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 2
 
 ALL_STEPS=(changelog build ee importer lint sanity-2.21 sanity-2.20 sanity-2.19 units units-2.19
-  integration integration-2.19 leak-scan promtool molecule molecule-2.19 double-test)
+  integration integration-2.19 leak-scan integration-real promtool molecule molecule-2.19 double-test)
 # The build step runs first, alone: ee, importer and molecule use its tarball (molecule: the
 # collection installed from it). Then the lanes: the steps of a lane run one after another (in
 # ALL_STEPS order), lanes run side by side, longest first. A lane holds steps that depend on
@@ -43,7 +44,7 @@ LANES=(
   "integration integration-2.19 leak-scan promtool"
   "molecule molecule-2.19"
   "sanity-2.21 sanity-2.20 sanity-2.19"
-  "lint"
+  "lint integration-real"
   "changelog ee importer"
   "units units-2.19 double-test"
 )
@@ -70,7 +71,7 @@ rule() { printf '%s\n' "========================================================
 note() { printf 'gate: %s\n' "$*"; }
 
 usage() {
-  sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   printf 'steps: %s\n' "${ALL_STEPS[*]}"
 }
 
@@ -544,9 +545,57 @@ step_leak-scan() {
   # str(IncludedFile)), and the diagnose target feeds its case tables, keys included, to
   # include_tasks loops. That report exists only in ansible-test runs, never in a user's.
   python hacking/leak_scan.py --secrets "$GATE_SECRETS_FILE" --min-secrets 2 \
+    --login "${GRAFANA_ADMIN_USER:-admin}" \
     --exclude "$STAGE/tests/integration/integration_config.yml" \
     --exclude "$STAGE/tests/output/junit" \
     "${paths[@]}" "$STAGE/tests/output" "$GATE_TMPDIR"
+}
+
+step_integration-real() {
+  # The real-Grafana mode (README, "Against a real Grafana"), run by the gate so that it cannot
+  # rot: a second Grafana API double, started here by PID as a Grafana the suite did not start
+  # (its control API unused: the targets see only GRAFANA_URL), with Grafana's default
+  # admin/admin. The targets use only the public HTTP API there and skip, naming what they
+  # need, the tests that need the double's control API. Nothing but the tests records the
+  # keys they mint (the double gets no --secrets-file), and its output is leak-scanned here
+  # with those keys and the short admin password (matched as a value, in admin:admin and in
+  # its base64; not as the login). GATE_REAL_TARGETS limits the targets (default: GATE_TARGETS,
+  # else all).
+  if [ -n "${GRAFANA_URL:-}" ]; then
+    skip "GRAFANA_URL is set: the integration step already runs against that Grafana"; return 0
+  fi
+  local dir=$WORK/real pid="" port="" i rc=0
+  mkdir -p "$dir/tmp" || return 1
+  PYTHONPATH=$GRAFANA_DOUBLE_DIR nohup "$GRAFANA_DOUBLE_PYTHON" -m grafana_double --port 0 \
+    --port-file "$dir/port" --admin admin:admin >"$dir/double.log" 2>&1 &
+  pid=$!
+  for i in $(seq 1 150); do
+    [ -s "$dir/port" ] && port=$(cat "$dir/port") && [ -n "$port" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  if [ -z "$port" ]; then
+    note "the external double did not start (pid $pid):"; cat "$dir/double.log"
+    kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    return 1
+  fi
+  note "external Grafana: a double at http://127.0.0.1:$port (pid $pid), admin/admin"
+  (
+    export GRAFANA_URL=http://127.0.0.1:$port GRAFANA_ADMIN_USER=admin GRAFANA_ADMIN_PASSWORD=admin
+    export GATE_TMPDIR=$dir/tmp GATE_SECRETS_FILE=$dir/secrets
+    run_integration integration-real "${GATE_REAL_TARGETS:-${GATE_TARGETS:-}}"
+  ) || rc=1
+  if [ -e "$WORK/integration-real.out" ]; then
+    python hacking/leak_scan.py --secrets "$dir/secrets" --min-secrets 2 --login admin \
+      --exclude "$STAGE/tests/integration/integration_config.yml" \
+      --exclude "$STAGE/tests/output/junit" \
+      "$WORK/integration-real.out" "$WORK/integration-real.log" "$STAGE/tests/output" "$dir/tmp" \
+      || rc=1
+  fi
+  kill -TERM "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  note "stopped the external double (pid $pid)"
+  return "$rc"
 }
 
 step_promtool() {

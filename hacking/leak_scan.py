@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Search test outputs for secrets the tests used, without ever printing a secret.
 
-    leak_scan.py --secrets FILE [--secrets FILE...] [--exclude PATH...] [--min-secrets N] PATH...
+    leak_scan.py --secrets FILE [--secrets FILE...] [--exclude PATH...] [--min-secrets N]
+                 [--login NAME...] PATH...
 
 FILE holds one secret a line (every key the Grafana API doubles minted, written with their
 ``--secrets-file``, and every password the tests used). Each PATH (file or directory,
@@ -10,6 +11,14 @@ recursively) is searched byte for byte for every secret, and for the base64 form
 takes in an ``Authorization: Basic`` header or in a slurp result. A hit is reported as
 ``LEAK file:line: secret #N (kind, length)``; the secret itself, or any part of it beyond a
 generic prefix such as ``glsa_``, is never printed.
+
+A secret shorter than 8 characters (a real Grafana's default admin password ``admin``) cannot
+be told from ordinary words where it stands alone: results legitimately hold the login
+``admin``. It is matched only where it can be told apart (the rule the modules' ``scrub``
+follows: short secrets as whole values only): as the whole value of a password, secret, token,
+key or Authorization field (``password: admin``, ``"url_password": "admin"``), as ``LOGIN:secret``
+for a ``--login`` (default ``admin``), and in the base64 of ``LOGIN:secret`` (a Basic header).
+It is searched for but does not count towards ``--min-secrets``.
 
 Exit status: 0 no hit; 1 hits; 2 usage error, or fewer than ``--min-secrets`` secrets (a scan
 that looks for nothing proves nothing). ``--self-test`` plants a secret in a temp file and
@@ -23,6 +32,7 @@ import base64
 import contextlib
 import io
 import os
+import re
 import sys
 import tempfile
 from typing import Dict, Iterable, Iterator, List, Sequence, Set, Tuple
@@ -30,7 +40,8 @@ from typing import Dict, Iterable, Iterator, List, Sequence, Set, Tuple
 MIN_LEN = 8  # shorter "secrets" (admin) would only produce noise; the doubles mint long keys
 
 
-def load_secrets(paths: Sequence[str]) -> List[str]:
+def load_secrets(paths: Sequence[str], short: bool = False) -> List[str]:
+    """The long secrets of the files (or, with ``short``, the ones under MIN_LEN)."""
     found: List[str] = []
     seen: Set[str] = set()
     for path in paths:
@@ -41,7 +52,7 @@ def load_secrets(paths: Sequence[str]) -> List[str]:
             continue
         for line in lines:
             value = line.strip()
-            if len(value) >= MIN_LEN and value not in seen:
+            if value and (len(value) < MIN_LEN) == short and value not in seen:
                 seen.add(value)
                 found.append(value)
     return found
@@ -71,6 +82,29 @@ def needles(secrets: Sequence[str]) -> Dict[bytes, int]:
     return out
 
 
+_WORD = b"0-9A-Za-z_"
+_FIELD = rb"(?i:pass(?:word|wd)?|secret|token|key|authorization|credentials?)"
+
+
+def short_patterns(secrets: Sequence[str], first: int,
+                   logins: Sequence[str]) -> List[Tuple["re.Pattern[bytes]", int]]:
+    """Regexes for secrets too short to search for bare, numbered from ``first``."""
+    out = []
+    for number, secret in enumerate(secrets, first):
+        raw = re.escape(secret.encode("utf-8"))
+        alts = [
+            # the whole value of a field whose name says it is a secret
+            rb"\b[\w-]*" + _FIELD + rb"[\w-]*[\"']?\s*[:=]\s*(?:Basic\s+|Bearer\s+)?[\"']?" + raw
+            + rb"(?![" + _WORD + rb"])",
+        ]
+        for login in logins:
+            pair = login.encode("utf-8") + b":" + secret.encode("utf-8")
+            alts.append(rb"(?<![" + _WORD + rb"])" + re.escape(pair) + rb"(?![" + _WORD + rb"])")
+            alts.append(re.escape(base64.b64encode(pair).rstrip(b"=")))
+        out.append((re.compile(b"|".join(alts)), number))
+    return out
+
+
 def iter_files(paths: Iterable[str], excluded: Set[str]) -> Iterator[str]:
     for path in paths:
         real = os.path.realpath(path)
@@ -87,7 +121,8 @@ def iter_files(paths: Iterable[str], excluded: Set[str]) -> Iterator[str]:
                     yield full
 
 
-def scan_file(path: str, patterns: Dict[bytes, int]) -> List[Tuple[int, int]]:
+def scan_file(path: str, patterns: Dict[bytes, int],
+              regexes: Sequence[Tuple["re.Pattern[bytes]", int]] = ()) -> List[Tuple[int, int]]:
     """(line number, secret number) for every hit in ``path``."""
     hits: List[Tuple[int, int]] = []
     try:
@@ -96,17 +131,23 @@ def scan_file(path: str, patterns: Dict[bytes, int]) -> List[Tuple[int, int]]:
                 for pattern, number in patterns.items():
                     if pattern in line:
                         hits.append((lineno, number))
+                for regex, number in regexes:
+                    if regex.search(line):
+                        hits.append((lineno, number))
     except OSError as err:
         print(f"leak-scan: cannot read {path}: {err.strerror}", file=sys.stderr)
     return hits
 
 
-def scan(paths: Sequence[str], secrets: Sequence[str], excluded: Set[str]) -> Tuple[int, int]:
+def scan(paths: Sequence[str], secrets: Sequence[str], excluded: Set[str],
+         short: Sequence[str] = (), logins: Sequence[str] = ("admin",)) -> Tuple[int, int]:
     patterns = needles(secrets)
+    regexes = short_patterns(short, len(secrets) + 1, logins)
+    secrets = list(secrets) + list(short)
     files = leaks = 0
     for path in iter_files(paths, excluded):
         files += 1
-        for lineno, number in sorted(set(scan_file(path, patterns))):
+        for lineno, number in sorted(set(scan_file(path, patterns, regexes))):
             leaks += 1
             print(f"LEAK {path}:{lineno}: secret #{number} ({kind(secrets[number - 1])}, "
                   f"{len(secrets[number - 1])} characters)")
@@ -129,7 +170,24 @@ def self_test() -> int:
     if leaks != 2:
         print(f"leak-scan self-test: expected 2 hits, got {leaks}")
         return 1
-    print("leak-scan self-test: planted secret found (raw and base64), never echoed")
+    # a short password equal to the login: the login alone is no hit, the password forms are
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "out.log")
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write('"login": "admin", "identity": "admin (user)", admin_user admin\n')
+            handle.write('url_password=admin\n')
+            handle.write('"url_password": "admin"\n')
+            handle.write("Authorization: Basic " + base64.b64encode(b"admin:admin").decode() + "\n")
+            handle.write("http://admin:admin@127.0.0.1:3000/\n")
+            handle.write('"password": "administrator"\n')
+        with contextlib.redirect_stdout(io.StringIO()) as printed:
+            leaks = scan([tmp], [secret], set(), ["admin"], ["admin"])[1]
+    if leaks != 4:
+        print(f"leak-scan self-test: short password: expected 4 hits (lines 2-5), got {leaks}:")
+        print(printed.getvalue())
+        return 1
+    print("leak-scan self-test: planted secret found (raw and base64), never echoed; a short "
+          "password is found as a value, in user:password and in base64, not as a login")
     return 0
 
 
@@ -138,6 +196,8 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--secrets", action="append", default=[], help="file with one secret a line")
     parser.add_argument("--exclude", action="append", default=[], help="path not to scan")
     parser.add_argument("--min-secrets", type=int, default=1)
+    parser.add_argument("--login", action="append", default=[],
+                        help="a login a short secret is paired with (default: admin)")
     parser.add_argument("--self-test", action="store_true")
     parser.add_argument("paths", nargs="*")
     args = parser.parse_args(argv)
@@ -146,16 +206,18 @@ def main(argv: Sequence[str]) -> int:
     if not args.secrets or not args.paths:
         parser.error("give --secrets FILE and at least one PATH")
     secrets = load_secrets(args.secrets)
+    short = load_secrets(args.secrets, short=True)
     if len(secrets) < args.min_secrets:
         print(f"leak-scan: only {len(secrets)} secret(s) recorded in {', '.join(args.secrets)} "
               f"(need {args.min_secrets}): the tests did not record what they minted, so the "
               "scan would prove nothing")
         return 2
     excluded = {os.path.realpath(p) for p in args.secrets + args.exclude}
-    files, leaks = scan(args.paths, secrets, excluded)
+    files, leaks = scan(args.paths, secrets, excluded, short, args.login or ["admin"])
     kinds = sorted({kind(s) for s in secrets})
-    print(f"leak-scan: {len(secrets)} secrets ({', '.join(kinds)}) searched in {files} files: "
-          f"{leaks} hit(s)")
+    extra = f" + {len(short)} short one(s) matched as values only" if short else ""
+    print(f"leak-scan: {len(secrets)} secrets ({', '.join(kinds)}){extra} searched in {files} "
+          f"files: {leaks} hit(s)")
     return 1 if leaks else 0
 
 
