@@ -7,11 +7,11 @@
 # integration integration-2.19 leak-scan integration-real promtool molecule molecule-2.19 double-test
 # ("sanity" selects the three sanity steps, "oldest" every *-2.19 step; leak-scan scans the output
 # of the integration steps of the same run; integration-real runs the suite against a second
-# double started as an "external" Grafana with admin/admin, and leak-scans that run itself). Every ansible-core that meta/runtime.yml claims is tested:
-# 2.21 runs everything, 2.20 sanity, and 2.19 (the oldest) sanity, units, one integration target
-# and one Molecule scenario. For a quick loop,
-# GATE_TARGETS="t1 t2" limits integration and GATE_SCENARIOS="s1 s2" limits molecule to those
-# names. Independent steps run in GATE_JOBS lanes at once (default: 2, or 1 on a 1-CPU
+# double started as an "external" Grafana with admin/admin, and leak-scans that run itself).
+# Every ansible-core that meta/runtime.yml claims is tested: 2.21 runs everything, 2.20 sanity,
+# and 2.19 (the oldest) sanity, units, one integration target and one Molecule scenario. For a
+# quick loop, GATE_TARGETS="t1 t2" limits integration and GATE_SCENARIOS="s1 s2" limits
+# molecule to those names. Independent steps run in GATE_JOBS lanes at once (default: 2, or 1 on a 1-CPU
 # machine); a lane's log is printed whole when each of its steps ends. Every step runs even
 # when an earlier one failed; each is timed and reported as passed, failed or "skipped
 # (nothing to run)". The last line is "N passed, N failed"; the exit status is non-zero when a
@@ -564,12 +564,12 @@ step_integration-real() {
   if [ -n "${GRAFANA_URL:-}" ]; then
     skip "GRAFANA_URL is set: the integration step already runs against that Grafana"; return 0
   fi
-  local dir=$WORK/real pid="" port="" i rc=0
+  local dir=$WORK/real pid="" port="" rc=0
   mkdir -p "$dir/tmp" || return 1
   PYTHONPATH=$GRAFANA_DOUBLE_DIR nohup "$GRAFANA_DOUBLE_PYTHON" -m grafana_double --port 0 \
     --port-file "$dir/port" --admin admin:admin >"$dir/double.log" 2>&1 &
   pid=$!
-  for i in $(seq 1 150); do
+  for _ in $(seq 1 150); do
     [ -s "$dir/port" ] && port=$(cat "$dir/port") && [ -n "$port" ] && break
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.2
@@ -580,11 +580,10 @@ step_integration-real() {
     return 1
   fi
   note "external Grafana: a double at http://127.0.0.1:$port (pid $pid), admin/admin"
-  (
-    export GRAFANA_URL=http://127.0.0.1:$port GRAFANA_ADMIN_USER=admin GRAFANA_ADMIN_PASSWORD=admin
-    export GATE_TMPDIR=$dir/tmp GATE_SECRETS_FILE=$dir/secrets
-    run_integration integration-real "${GATE_REAL_TARGETS:-${GATE_TARGETS:-}}"
-  ) || rc=1
+  # assignments before a function call: exported for the call only
+  GRAFANA_URL=http://127.0.0.1:$port GRAFANA_ADMIN_USER=admin GRAFANA_ADMIN_PASSWORD=admin \
+    GATE_TMPDIR=$dir/tmp GATE_SECRETS_FILE=$dir/secrets \
+    run_integration integration-real "${GATE_REAL_TARGETS:-${GATE_TARGETS:-}}" || rc=1
   if [ -e "$WORK/integration-real.out" ]; then
     python hacking/leak_scan.py --secrets "$dir/secrets" --min-secrets 2 --login admin \
       --exclude "$STAGE/tests/integration/integration_config.yml" \
