@@ -36,6 +36,7 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaError,
     GrafanaInputError,
 )
+from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_token import list_tokens
 from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account import (
     find_service_account,
     get_service_account,
@@ -297,9 +298,8 @@ def _lookup(client: GrafanaClient, facts: Dict[str, Any], ident: Dict[str, Any])
     if account is None:
         return
     facts["service_account"] = {k: account.get(k) for k in ("id", "uid", "name", "login", "orgId", "role", "isDisabled")}
-    tokens = client.get(f"/api/serviceaccounts/{account['id']}/tokens").body or []
     facts["tokens"] = [{k: t.get(k) for k in ("id", "name", "expiration", "lastUsedAt", "isRevoked", "hasExpired")}
-                       for t in tokens if isinstance(t, dict)]
+                       for t in list_tokens(client, account["id"])]
     wanted = facts["token_name_hint"]
     facts["token"] = next((t for t in facts["tokens"] if wanted and t["name"] == wanted), None)
 
