@@ -757,8 +757,10 @@ def _proxy_probe_causes(obs: Dict[str, Any], direct: Optional[Dict[str, Any]], c
         return [cause("proxy_basic_auth_intercepts",
                       f"The proxy {base} answers 401 itself (WWW-Authenticate: {obs['www_authenticate']}): "
                       "its own basic authentication consumes the Authorization header, so Grafana never sees the token.",
-                      "Remove auth_basic (nginx) / the basicAuth middleware (Traefik) from the Grafana "
-                      "location, or protect only the UI paths; Grafana authenticates API calls itself.", ev)]
+                      "Remove auth_basic (nginx) / the basicAuth middleware (Traefik) / AuthType Basic + "
+                      "Require valid-user (Apache) / http-request auth (HAProxy) / basic_auth or basicauth "
+                      "(Caddy) from the Grafana location, or protect only the UI paths; Grafana "
+                      "authenticates API calls itself.", ev)]
     if _login_redirect(obs) and dstatus != status:
         return [_answers_itself(base, obs, direct, ev)]
     if (status == 404 or 300 <= status < 400) and dstatus != status:
@@ -766,14 +768,18 @@ def _proxy_probe_causes(obs: Dict[str, Any], direct: Optional[Dict[str, Any]], c
                       f"Through the proxy {base}, {obs['probe']} answers HTTP {status} while Grafana directly "
                       f"answers {dstatus}: the proxy's location / sub-path does not map to Grafana's paths.",
                       "Make the proxied sub-path match Grafana's root_url (serve_from_sub_path = true, or "
-                      "strip the prefix in the proxy: rewrite / stripPrefix), make the proxy's location "
-                      "cover /api/, and give proxy_urls with the sub-path.", ev)]
+                      "strip the prefix in the proxy: rewrite (nginx) / stripPrefix (Traefik) / ProxyPass "
+                      "/prefix/ http://grafana/ (Apache) / http-request replace-path (HAProxy) / "
+                      "handle_path (Caddy)), make the proxy's location cover /api/, and give proxy_urls "
+                      "with the sub-path.", ev)]
     if status == 401 and is_grafana_json(obs) and cred["kind"] != "none" and _stripped(obs, direct):
         return [cause("proxy_strips_authorization",
                       f"Grafana answers 401 through the proxy {base} but not directly: the proxy removes or "
                       "replaces the Authorization header before it reaches Grafana.",
-                      "Remove 'proxy_set_header Authorization \"\"' / 'proxy_pass_request_headers off' (nginx) "
-                      "or the headers middleware that sets Authorization to '' (Traefik customRequestHeaders); "
+                      "Remove 'proxy_set_header Authorization \"\"' / 'proxy_pass_request_headers off' (nginx), "
+                      "the headers middleware that sets Authorization to '' (Traefik customRequestHeaders), "
+                      "'RequestHeader unset Authorization' (Apache mod_headers), 'http-request del-header "
+                      "Authorization' (HAProxy) or 'header_up -Authorization' (Caddy reverse_proxy); "
                       "the reverse_proxy role's templates keep the header.", ev)]
     return []
 
@@ -808,7 +814,8 @@ def _answers_itself(base: str, obs: Dict[str, Any], direct: Optional[Dict[str, A
                "itself), or call Grafana's API on a URL that is not behind the login gate.")
     elif status in (400, 413, 431, 414):
         why = (f"answers HTTP {status} itself with {answer}: the request exceeds one of its limits "
-               "(header size: nginx large_client_header_buffers; body size: client_max_body_size; "
+               "(header size: nginx large_client_header_buffers, Apache LimitRequestFieldSize, HAProxy "
+               "tune.bufsize; body size: client_max_body_size / LimitRequestBody / Caddy request_body max_size; "
                "URL length), typically because the token or a cookie is far too large")
         fix = ("Check the token (a token file that is not a single token makes a huge header), and raise "
                "the proxy's header / body limits only if the request is legitimately that large.")
@@ -816,8 +823,10 @@ def _answers_itself(base: str, obs: Dict[str, Any], direct: Optional[Dict[str, A
         why = (f"answers HTTP {status} itself with {answer}: an access rule of the proxy (deny/allow, "
                "a WAF, limit_except, a location that does not cover /api/) refuses the request before "
                "Grafana sees it")
-        fix = ("Make the proxy pass /api/ to Grafana: a location (nginx) or router rule (Traefik) that "
-               "covers the API paths, without deny rules or WAF blocks for them.")
+        fix = ("Make the proxy pass /api/ to Grafana: a location (nginx), router rule (Traefik), "
+               "<Location>/ProxyPass (Apache; no 'Require all denied'), use_backend/http-request deny "
+               "(HAProxy) or handle/reverse_proxy matcher (Caddy) that covers the API paths, without "
+               "deny rules or WAF blocks for them.")
     elif status is not None and 200 <= status < 300:
         why = (f"answers HTTP {status} with {answer} instead of Grafana's JSON: a login page, captive "
                "portal or static site stands in front of Grafana")
