@@ -148,6 +148,44 @@ options:
       - Fail when the verdict is not V(ok), with a message that reads like the diagnosis.
     type: bool
     default: false
+  keys:
+    description:
+      - Verify several tokens in one run instead of one credential, for example every key a
+        provisioning run minted. Each key gets the whole diagnosis (the same probes, directly and
+        through O(proxy_urls)); the results are in RV(keys), one per entry, in order.
+      - When set, O(token), O(token_file), O(authorization_header), O(url_username) and
+        O(url_password) are not used; O(org_id), O(service_account) and O(token_name) are the
+        defaults of the entries that do not set their own.
+      - A key passes when its verdict is V(ok) and, with O(proxy_urls), the proxies answered the
+        same as Grafana directly. The top-level RV(verdict) is V(ok) only when every key passed;
+        O(fail_on_problem) and O(require_parity) fail the task when any key did not pass, naming
+        each such key by its label, verdict and causes.
+    type: list
+    elements: dict
+    version_added: 0.1.0
+    suboptions:
+      token:
+        description:
+          - The token to verify (never returned).
+        type: str
+        required: true
+      label:
+        description:
+          - Name of the key in RV(keys) and in messages, for example V(account/token). Default
+            C(keys[<index>]).
+        type: str
+      org_id:
+        description:
+          - Organization the key should work in (default O(org_id)).
+        type: int
+      service_account:
+        description:
+          - Service account the key should belong to (default O(service_account)).
+        type: str
+      token_name:
+        description:
+          - Token name the key should be (default O(token_name)).
+        type: str
 notes:
   - Requests sent - 4 per base URL when the credential works, 2 after a 401, 1 when nothing answers,
     plus 2 or 3 for the admin lookup; none when the token under test is empty.
@@ -394,6 +432,26 @@ credential:
   description: The credential under test, redacted (V(glsa_ab…(redacted)), V(user 'admin') or V((none))).
   returned: always
   type: str
+keys:
+  description:
+    - With O(keys), one entry per key, in order; each has V(label), V(passed) (verdict V(ok), an
+      authenticated identity and, with O(proxy_urls), matching proxy answers), and the key's
+      V(verdict), V(causes), V(identity), V(parity), V(credential) (redacted), V(request_count) and
+      V(msg) as described for the single credential. Never a key.
+    - Then the top-level RV(verdict) is V(ok) when every key passed, else the verdict of the first
+      key that did not; RV(causes) holds the causes of every key that did not pass; RV(observations)
+      is empty.
+  returned: when O(keys) is set
+  type: list
+  elements: dict
+  sample:
+    - label: ci-deployer/deploy
+      passed: true
+      verdict: ok
+      causes: []
+      credential: glsa_ab...(redacted)
+      request_count: 4
+      msg: "verdict ok: ..."
 request_count:
   description: HTTP requests this run sent.
   returned: always
@@ -423,7 +481,53 @@ def argument_spec() -> dict:
         token_name=dict(type="str", no_log=False),
         require_parity=dict(type="bool", default=False),
         fail_on_problem=dict(type="bool", default=False),
+        keys=dict(type="list", elements="dict", no_log=False, options=dict(
+            token=dict(type="str", required=True, no_log=True),
+            label=dict(type="str"),
+            org_id=dict(type="int"),
+            service_account=dict(type="str"),
+            token_name=dict(type="str", no_log=False),
+        )),
     )
+
+
+_SINGLE_ONLY = ("token", "token_file", "authorization_header", "url_username", "url_password")
+_KEY_FIELDS = ("verdict", "causes", "identity", "parity", "credential", "request_count", "msg")
+
+
+def diagnose_keys(params: dict) -> tuple:
+    """Every entry of ``keys`` diagnosed in this one run; returns ``(result, warnings, failure)``."""
+    entries, warnings, causes = [], [], []
+    for index, key in enumerate(params["keys"]):
+        single = dict(params, keys=None, **{name: None for name in _SINGLE_ONLY})
+        single["token"] = key["token"]
+        for name in ("org_id", "service_account", "token_name"):
+            if key.get(name) is not None:
+                single[name] = key[name]
+        result, notes = diagnose(single)
+        entry = {name: result[name] for name in _KEY_FIELDS}
+        entry["label"] = key.get("label") or f"keys[{index}]"
+        entry["passed"] = (result["verdict"] == "ok" and bool(result["identity"].get("authenticated"))
+                           and (result["parity"]["match"] or not params.get("proxy_urls")))
+        entries.append(entry)
+        warnings += [w for w in notes if w not in warnings]
+        if not entry["passed"]:
+            causes += [dict(c, key=entry["label"]) for c in result["causes"]]
+    failed = [e for e in entries if not e["passed"]]
+    verdict = failed[0]["verdict"] if failed else "ok"
+    if failed and verdict == "ok":
+        verdict = "proxy" if not failed[0]["parity"]["match"] else "authentication"
+    msg = f"{len(entries) - len(failed)} of {len(entries)} key(s) passed"
+    if failed:
+        msg += ("; did not pass: " + "; ".join(
+            f"{e['label']} (verdict {e['verdict']}, causes {', '.join(c['code'] for c in e['causes']) or 'none'})"
+            for e in failed))
+    result = {"changed": False, "verdict": verdict, "causes": causes, "observations": [],
+              "identity": {}, "parity": {"match": all(e["parity"]["match"] for e in entries), "probes": []},
+              "token_lint": [], "credential": f"{len(entries)} key(s)",
+              "request_count": sum(e["request_count"] for e in entries), "keys": entries, "msg": msg + "."}
+    fail = failed and (params.get("fail_on_problem") or params.get("require_parity"))
+    return result, warnings, (msg + "." if fail else None)
 
 
 def main() -> None:
@@ -431,12 +535,15 @@ def main() -> None:
                             mutually_exclusive=[("admin_token", "admin_url_username")],
                             required_together=[("admin_url_username", "admin_url_password")])
     try:
-        result, warnings = diagnose(module.params)
+        if module.params["keys"]:
+            result, warnings, failure = diagnose_keys(module.params)
+        else:
+            result, warnings = diagnose(module.params)
+            failure = problem(result, module.params)
     except GrafanaError as err:
         module.fail_json(**err.fail_kwargs())
     for warning in warnings:
         module.warn(warning)
-    failure = problem(result, module.params)
     if failure:
         module.fail_json(**dict(result, msg=failure))
     module.exit_json(**result)

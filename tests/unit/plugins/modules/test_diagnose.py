@@ -312,3 +312,45 @@ def test_echoed_basic_credentials_are_scrubbed_as_values(grafana, capsys):
     result = run(capsys, url_username="ci", url_password="hunter2x")
     text = json.dumps(result)
     assert "hunter2x" not in text and base64.b64encode(b"ci:hunter2x").decode() not in text
+
+
+def test_keys_verifies_many_tokens_in_one_run(grafana, capsys):
+    other = f"glsa_{'A' * 32}_{glsa_checksum('glsa_' + 'A' * 32)}"
+    result = run(capsys, proxy_urls=[PROXY], org_id=1,
+                 keys=[{"token": TOKEN, "label": "ci/ci-token", "service_account": "ci"},
+                       {"token": other, "label": "ci/other"},
+                       {"token": TOKEN}])
+    assert result["_rc"] == 0  # neither fail_on_problem nor require_parity
+    assert other not in json.dumps(result)
+    assert [(k["label"], k["passed"], k["verdict"]) for k in result["keys"]] == [
+        ("ci/ci-token", True, "ok"), ("ci/other", False, "authentication"), ("keys[2]", True, "ok")]
+    assert result["verdict"] == "authentication"
+    assert {c["key"] for c in result["causes"]} == {"ci/other"}
+    assert result["msg"].startswith("2 of 3 key(s) passed; did not pass: ci/other (verdict authentication")
+    # every key got the whole diagnosis, directly and through the proxy, with its own credential
+    assert result["request_count"] == len(grafana.calls) == 8 + 2 + 2 + 8
+    assert sum(1 for c in grafana.calls if c[2] == f"Bearer {other}") == 2
+
+
+def test_keys_fail_on_problem_names_the_failing_key(grafana, capsys):
+    other = f"glsa_{'A' * 32}_{glsa_checksum('glsa_' + 'A' * 32)}"
+    result = run(capsys, fail_on_problem=True, keys=[{"token": TOKEN, "label": "good"}, {"token": other, "label": "bad"}])
+    assert result["_rc"] == 1 and result["failed"] is True
+    assert "1 of 2 key(s) passed" in result["msg"] and "bad (verdict authentication" in result["msg"]
+    assert other not in result["msg"]
+
+
+def test_keys_require_parity_fails_when_the_proxy_strips(grafana, capsys):
+    grafana.strip = True
+    result = run(capsys, proxy_urls=[PROXY], require_parity=True, keys=[{"token": TOKEN, "label": "k"}])
+    assert result["_rc"] == 1
+    assert result["keys"][0]["passed"] is False and result["keys"][0]["verdict"] == "proxy"
+    assert "proxy_strips_authorization" in result["msg"]
+
+
+def test_keys_all_ok_passes_with_fail_on_problem(grafana, capsys):
+    result = run(capsys, fail_on_problem=True, require_parity=True, proxy_urls=[PROXY],
+                 keys=[{"token": TOKEN, "label": "a"}, {"token": TOKEN, "label": "b"}])
+    assert result["_rc"] == 0 and result["verdict"] == "ok" and result["causes"] == []
+    assert result["msg"] == "2 of 2 key(s) passed."
+    assert all(k["passed"] and k["identity"]["authenticated"] for k in result["keys"])
