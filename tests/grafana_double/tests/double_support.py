@@ -1,6 +1,8 @@
 """Test support: run the double as a real process, talk to it over HTTP, check the spec.
 
-Nothing here imports the double's own code: expectations are written from the contract
+Nothing here uses the double's own code but its process launcher
+(``grafana_double.launcher.DoubleProcess``, shared with ``bench/run.py`` and, through its command
+line, the ``test_grafana`` role): expectations are written from the contract
 (``grafana-api-contract.md``) so a bug in the double cannot hide in a shared helper.
 """
 from __future__ import annotations
@@ -9,20 +11,22 @@ import json
 import os
 import re
 import secrets
-import signal
 import string
 import struct
-import subprocess
 import sys
-import time
 import zlib
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import requests
 
-DOUBLE_ROOT = Path(__file__).resolve().parents[1]  # tests/grafana_double
-REPO_ROOT = DOUBLE_ROOT.parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[3]
+# the double ships in the collection, inside the test_grafana role (standard library only)
+DOUBLE_ROOT = REPO_ROOT / "roles" / "test_grafana" / "files"
+sys.path.insert(0, str(DOUBLE_ROOT))
+# The one Python launcher (process handling only: the expectations below never use the double's code)
+from grafana_double.launcher import DoubleProcess  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
+
 VERSIONS = ("9.5", "10.4", "11.6", "12.2")
 ADMIN = ("admin", "admin")
 
@@ -53,49 +57,6 @@ def glsa_is_valid(token: str) -> bool:
 
 
 # --- processes ----------------------------------------------------------------------------
-
-class DoubleProcess:
-    """One ``python -m grafana_double`` child, stopped by PID with SIGTERM."""
-
-    def __init__(self, workdir: Path, args: List[str], python: str = sys.executable) -> None:
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.workdir = workdir
-        self.port_file = workdir / "port"
-        self.stderr_path = workdir / "stderr.log"
-        self.scheme = "https" if "--cert" in args else "http"
-        env = dict(os.environ, PYTHONPATH=str(DOUBLE_ROOT))
-        command = [python, "-m", "grafana_double", "--port", "0", "--port-file", str(self.port_file), *args]
-        with open(self.stderr_path, "wb") as stderr:
-            self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr,
-                                            cwd=str(workdir))
-        self.port = self._wait_for_port()
-
-    def _wait_for_port(self, timeout: float = 15.0) -> int:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.port_file.exists():
-                return int(self.port_file.read_text())
-            if self.process.poll() is not None:
-                raise RuntimeError(f"double exited early: {self.stderr_path.read_text()}")
-            time.sleep(0.02)
-        self.process.kill()
-        raise RuntimeError("double did not write its port file in time")
-
-    @property
-    def url(self) -> str:
-        return f"{self.scheme}://127.0.0.1:{self.port}"
-
-    def stop(self, signum: int = signal.SIGTERM) -> int:
-        """Signal the child by its PID and reap it; returns the exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(signum)
-        try:
-            return self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise
-
 
 # --- HTTP client --------------------------------------------------------------------------
 

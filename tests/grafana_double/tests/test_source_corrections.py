@@ -351,8 +351,8 @@ def test_seconds_to_live_beyond_int64_is_bad_request_data(grafana: Client) -> No
 # --- item 2: every modelled difference cites its source ---------------------------------------
 
 def test_every_profile_flag_cites_a_source() -> None:
-    """Reads the profile table itself (the one place this suite imports the double)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    """Reads the profile table itself (the one place this suite imports the double's behaviour)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "roles" / "test_grafana" / "files"))
     from grafana_double import profiles  # noqa: PLC0415 - deliberate, see docstring
 
     assert profiles.uncited_flags() == ()
