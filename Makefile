@@ -6,14 +6,14 @@ SHELL := /bin/bash
 GATE := hacking/gate.sh
 
 .PHONY: help test changelog build ee importer lint sanity sanity-2.21 sanity-2.20 sanity-2.19 \
-	oldest units integration leak-scan molecule double-test venv clean demo bench
+	oldest units integration leak-scan molecule double-test sample-repo venv clean demo bench
 
 help:
 	@echo "make test          the whole gate: changelog, build, ee, importer, lint, sanity (2.21,"
 	@echo "                   2.20, 2.19), units, integration, molecule (2.21, and some on 2.19),"
-	@echo "                   double-test; ends with 'N passed, N failed'"
+	@echo "                   double-test, sample-repo; ends with 'N passed, N failed'"
 	@echo "make changelog | build | ee | importer | lint | sanity | sanity-2.21 | sanity-2.20 |"
-	@echo "     sanity-2.19 | oldest | units | integration | molecule | double-test"
+	@echo "     sanity-2.19 | oldest | units | integration | molecule | double-test | sample-repo"
 	@echo "                   one step (or group) through the same script"
 	@echo "make integration | leak-scan  the integration suite (-vvv, diff, log), then the leak scan"
 	@echo "make venv          create/refresh .venv only"
@@ -24,7 +24,7 @@ test:
 
 # (ee and importer check the built tarball: the gate adds the build step to them)
 changelog build ee importer lint sanity sanity-2.21 sanity-2.20 sanity-2.19 oldest units molecule \
-	double-test:
+	double-test sample-repo:
 	@bash $(GATE) $@
 
 # the leak scan reads the integration run's -vvv output, log and results: always together

@@ -1,6 +1,7 @@
 """A Grafana HTTP API double for the ``grafana_ops.auth`` test suite.
 
-Standard library only (Python 3.9+). See ``tests/grafana_double/README.md``.
+Standard library only (Python 3.9+). Ships in the collection as part of the ``test_grafana``
+role; its reference and its tests are in ``tests/grafana_double/`` of the source repository.
 
 In-process use (the usual way is the command line, ``python -m grafana_double``)::
 

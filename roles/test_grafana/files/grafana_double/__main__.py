@@ -1,4 +1,4 @@
-"""Command line: ``PYTHONPATH=tests/grafana_double python -m grafana_double [options]``."""
+"""Command line: ``PYTHONPATH=roles/test_grafana/files python -m grafana_double [options]``."""
 from __future__ import annotations
 
 import argparse
