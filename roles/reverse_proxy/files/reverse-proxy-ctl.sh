@@ -1,5 +1,5 @@
 #!/bin/sh
-# Process control for grafana_ops.auth.reverse_proxy (service_mode process and nginx reloads).
+# Process control for grafana_ops.auth.reverse_proxy (service_mode process, nginx/Apache/HAProxy reloads).
 # Prints "changed" when it started, stopped or reloaded something, "unchanged" otherwise.
 #   running PIDFILE                            exit 0 when the PID in PIDFILE is alive
 #   start-nginx PIDFILE TIMEOUT NGINX PREFIX CONF
@@ -9,6 +9,15 @@
 #                                              the master runs a new worker generation; fail at
 #                                              once, quoting them, when [emerg]/[alert]/[crit]
 #                                              lines appear in ERRORLOG (the master rejected it)
+#   start-daemon PIDFILE TIMEOUT LOGFILE COMMAND...
+#                                              run COMMAND (a proxy that daemonizes itself and writes
+#                                              PIDFILE: apache2 -k start, haproxy -W -D, caddy start)
+#                                              with its output in LOGFILE; wait for a live PID
+#   reload-generation PIDFILE TIMEOUT LOGFILE COMMAND...
+#                                              run COMMAND (apache2 -k graceful, systemctl reload; the
+#                                              word signal:USR2 sends SIGUSR2 to the PID in PIDFILE,
+#                                              HAProxy's master), then wait until the parent runs a new
+#                                              generation of children; fail when it exits or none comes
 #   stop PIDFILE TIMEOUT
 set -u
 
@@ -88,6 +97,37 @@ reload-nginx)
     sleep 0.3
     echo changed
     ;;
+start-daemon)
+    pidfile=$1 timeout=$2 log=$3; shift 3
+    if alive "$pidfile"; then echo unchanged; exit 0; fi
+    "$@" >>"$log" 2>&1 </dev/null || { echo "$1 failed to start:" >&2; tail -n 5 "$log" >&2; exit 1; }
+    wait_until "$timeout" alive "$pidfile" || { echo "$1 did not write a live PID to $pidfile:" >&2; tail -n 5 "$log" >&2; exit 1; }
+    echo changed
+    ;;
+reload-generation)
+    pidfile=$1 timeout=$2 log=$3; shift 3
+    if ! alive "$pidfile"; then echo "the proxy is not running (no live PID in $pidfile)" >&2; exit 1; fi
+    parent=$(cat "$pidfile")
+    old=$(workers "$parent")
+    if [ "$1" = signal:USR2 ]; then
+        kill -USR2 "$parent" || exit 1
+    else
+        "$@" >>"$log" 2>&1 </dev/null || { echo "$1 failed to reload:" >&2; tail -n 5 "$log" >&2; exit 1; }
+    fi
+    settled() { new_generation "$parent" "$old" || ! kill -0 "$parent" 2>/dev/null; }
+    wait_until "$timeout" settled
+    if ! kill -0 "$parent" 2>/dev/null; then
+        echo "the proxy (PID $parent) exited during the reload; see $log and its error log" >&2
+        exit 1
+    fi
+    if ! new_generation "$parent" "$old"; then
+        echo "the proxy did not start new workers within ${timeout}s and keeps running its previous configuration" >&2
+        exit 1
+    fi
+    # the old generation closes its listening sockets as the new one starts
+    sleep 0.3
+    echo changed
+    ;;
 stop)
     pidfile=$1 timeout=$2
     if ! alive "$pidfile"; then echo unchanged; exit 0; fi
@@ -100,7 +140,7 @@ stop)
     echo changed
     ;;
 *)
-    echo "usage: $0 running|start-nginx|start-traefik|reload-nginx|stop ..." >&2
+    echo "usage: $0 running|start-nginx|start-traefik|reload-nginx|start-daemon|reload-generation|stop ..." >&2
     exit 2
     ;;
 esac
