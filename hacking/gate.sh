@@ -587,7 +587,20 @@ step_integration-real() {
     GATE_TMPDIR=$dir/tmp GATE_SECRETS_FILE=$dir/secrets \
     run_integration integration-real "${GATE_REAL_TARGETS:-${GATE_TARGETS:-}}" || rc=1
   if [ -e "$WORK/integration-real.out" ]; then
+    # what the stand-in really minted (its control API, read by the gate, never by the tests):
+    # every one of those keys must be among the ones the tests recorded
+    # (and, for finding a test that forgot, when and where each was minted: the request log)
+    (umask 077; python -c 'import json, re, sys, urllib.request
+def get(what):
+    return json.load(urllib.request.urlopen(sys.argv[1] + "/__double__/" + what, timeout=10))
+mint = re.compile(r"/api/(serviceaccounts/[0-9]+/tokens|auth/keys)$")
+with open(sys.argv[2] + ".where", "w", encoding="utf-8") as where:
+    for entry in get("requests"):
+        if entry["method"] == "POST" and entry["status"] == 200 and mint.search(entry["path"]):
+            print(entry["time"], entry["method"], entry["path"], file=where)
+print("\n".join(get("secrets")["keys"]))' "http://127.0.0.1:$port" "$dir/minted" >"$dir/minted") || rc=1
     python hacking/leak_scan.py --secrets "$dir/secrets" --min-secrets 2 --login admin \
+      --expect-recorded "$dir/minted" \
       --exclude "$STAGE/tests/integration/integration_config.yml" \
       --exclude "$STAGE/tests/output/junit" \
       "$WORK/integration-real.out" "$WORK/integration-real.log" "$STAGE/tests/output" "$dir/tmp" \

@@ -186,9 +186,64 @@ def self_test() -> int:
         print(f"leak-scan self-test: short password: expected 4 hits (lines 2-5), got {leaks}:")
         print(printed.getvalue())
         return 1
+    # completeness: a key the server minted that the tests did not record is named by place
+    other = "glsa_OtherKeyOtherKeyOtherKeyOtherK_12345678"
+    with tempfile.TemporaryDirectory() as tmp:
+        minted = os.path.join(tmp, "minted")
+        with open(minted, "w", encoding="utf-8") as handle:
+            handle.write(f"{secret}\n{other}\n")
+        with open(minted + ".where", "w", encoding="utf-8") as handle:
+            handle.write("t1 POST /api/serviceaccounts/1/tokens\nt2 POST /api/serviceaccounts/2/tokens\n")
+        with contextlib.redirect_stdout(io.StringIO()) as printed:
+            missing = unrecorded(minted, [secret])
+        with contextlib.redirect_stdout(io.StringIO()):
+            declared = unrecorded(minted, [secret], ["failed delivery deletes its token"])
+    if missing != 1 or declared != 0 or other in printed.getvalue() or "#2" not in printed.getvalue() \
+            or "/api/serviceaccounts/2/tokens" not in printed.getvalue():
+        print(f"leak-scan self-test: unrecorded key: expected #2 named by its request, got "
+              f"{missing}: {printed.getvalue()!r}")
+        return 1
     print("leak-scan self-test: planted secret found (raw and base64), never echoed; a short "
-          "password is found as a value, in user:password and in base64, not as a login")
+          "password is found as a value, in user:password and in base64, not as a login; an "
+          "unrecorded key is named by its place, never echoed")
     return 0
+
+
+def read_lines(path: str) -> List[str]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return [line for line in handle.read().splitlines() if line.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def unrecorded(minted_file: str, secrets: Sequence[str], discarded: Sequence[str] = ()) -> int:
+    """How many keys the server minted that the tests did not record (printed, never echoed).
+
+    ``<minted_file>.where``, when it has one line per key (the server's request log: time,
+    method, path of each mint, in order), says when and where each unrecorded key was minted.
+    ``discarded`` are the tests' declarations of keys nobody can know (one reason a key): that
+    many unrecorded keys are accepted.
+    """
+    minted = load_secrets([minted_file])
+    recorded = set(secrets)
+    missing = [number for number, key in enumerate(minted) if key not in recorded]
+    if len(missing) <= len(discarded):
+        print(f"leak-scan: the tests recorded {len(minted) - len(missing)} of the {len(minted)} "
+              f"keys the server minted; {len(discarded)} declared as known to nobody"
+              + "".join(f"\nleak-scan:   declared: {reason}" for reason in discarded))
+        return 0
+    kinds = ", ".join(sorted({kind(minted[n]) for n in missing}))
+    print(f"leak-scan: the tests recorded {len(minted) - len(missing)} of the {len(minted)} keys "
+          f"the server minted; {len(missing)} ({kinds}) were never recorded, so the scan could "
+          "not look for them: record them (setup_grafana tasks_from: record)")
+    where = read_lines(minted_file + ".where")
+    if discarded:
+        print(f"leak-scan:   ({len(discarded)} declared as known to nobody: {'; '.join(discarded)})")
+    for number in missing:
+        place = where[number] if len(where) == len(minted) else "(no request log)"
+        print(f"leak-scan:   minted key #{number + 1} was not recorded: {place}")
+    return len(missing)
 
 
 def main(argv: Sequence[str]) -> int:
@@ -198,6 +253,8 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--min-secrets", type=int, default=1)
     parser.add_argument("--login", action="append", default=[],
                         help="a login a short secret is paired with (default: admin)")
+    parser.add_argument("--expect-recorded", metavar="FILE",
+                        help="keys the server minted (one a line): each must be in --secrets")
     parser.add_argument("--self-test", action="store_true")
     parser.add_argument("paths", nargs="*")
     args = parser.parse_args(argv)
@@ -207,10 +264,16 @@ def main(argv: Sequence[str]) -> int:
         parser.error("give --secrets FILE and at least one PATH")
     secrets = load_secrets(args.secrets)
     short = load_secrets(args.secrets, short=True)
-    if len(secrets) < args.min_secrets:
+    floor = args.min_secrets
+    if args.expect_recorded:  # the completeness check below proves more than a count
+        floor = min(floor, len(load_secrets([args.expect_recorded])))
+    if len(secrets) < floor:
         print(f"leak-scan: only {len(secrets)} secret(s) recorded in {', '.join(args.secrets)} "
-              f"(need {args.min_secrets}): the tests did not record what they minted, so the "
+              f"(need {floor}): the tests did not record what they minted, so the "
               "scan would prove nothing")
+        return 2
+    discarded = [line for path in args.secrets for line in read_lines(path + ".discarded")]
+    if args.expect_recorded and unrecorded(args.expect_recorded, secrets, discarded):
         return 2
     excluded = {os.path.realpath(p) for p in args.secrets + args.exclude}
     files, leaks = scan(args.paths, secrets, excluded, short, args.login or ["admin"])
