@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -32,7 +33,8 @@ class CallbackModule(CallbackBase):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.stats = {"task_results": 0, "module_runs": 0, "controller": 0, "skipped": 0,
-                      "changed": 0, "failed": 0, "tasks": 0, "by_action": {}}
+                      "changed": 0, "failed": 0, "tasks": 0, "by_action": {}, "task_seconds": []}
+        self._current = None
 
     @staticmethod
     def _looped(result) -> bool:
@@ -56,8 +58,19 @@ class CallbackModule(CallbackBase):
         s["changed"] += int(bool(result._result.get("changed")))
         s["failed"] += int(kind == "failed")
 
+    def _close_task(self):
+        if self._current is not None:
+            name, started = self._current
+            self.stats["task_seconds"].append([name, round(time.monotonic() - started, 2)])
+            self._current = None
+
     def v2_playbook_on_task_start(self, task, is_conditional):
+        self._close_task()
         self.stats["tasks"] += 1
+        self._current = (task.get_name(), time.monotonic())
+
+    def v2_playbook_on_play_start(self, play):
+        self._close_task()
 
     def v2_runner_on_ok(self, result):
         self._count(result, "ok")
@@ -80,6 +93,7 @@ class CallbackModule(CallbackBase):
         self._count(result, "skipped", item=True)
 
     def v2_playbook_on_stats(self, stats):
+        self._close_task()
         path = os.environ.get("FLEET_STATS_FILE")
         if path:
             with open(path, "w", encoding="utf-8") as handle:
