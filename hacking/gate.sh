@@ -465,7 +465,6 @@ import sys
 import yaml
 
 config = {
-    "grafana_double_dir": os.environ["GRAFANA_DOUBLE_DIR"],
     "grafana_double_python": os.environ["GRAFANA_DOUBLE_PYTHON"],
     "grafana_url": os.environ.get("GRAFANA_URL", ""),
     "grafana_admin_user": os.environ.get("GRAFANA_ADMIN_USER") or "admin",
@@ -566,19 +565,18 @@ step_integration-real() {
   if [ -n "${GRAFANA_URL:-}" ]; then
     skip "GRAFANA_URL is set: the integration step already runs against that Grafana"; return 0
   fi
-  local dir=$WORK/real pid="" port="" rc=0
+  local dir=$WORK/real started="" port="" pid="" rc=0
   mkdir -p "$dir/tmp" || return 1
-  PYTHONPATH=$GRAFANA_DOUBLE_DIR nohup "$GRAFANA_DOUBLE_PYTHON" -m grafana_double --port 0 \
-    --port-file "$dir/port" --admin admin:admin >"$dir/double.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 1 150); do
-    [ -s "$dir/port" ] && port=$(cat "$dir/port") && [ -n "$port" ] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.2
-  done
-  if [ -z "$port" ]; then
-    note "the external double did not start (pid $pid):"; cat "$dir/double.log"
-    kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  # the one launcher (roles/test_grafana/files/grafana_double/launcher.py): detached, its
+  # state in $dir/double, stopped below by its PID
+  started=$(PYTHONPATH=$GRAFANA_DOUBLE_DIR "$GRAFANA_DOUBLE_PYTHON" -m grafana_double.launcher \
+    start --dir "$dir/double" -- --admin admin:admin) \
+    && port=$(python -c 'import json, sys; print(json.loads(sys.argv[1])["port"])' "$started") \
+    && pid=$(python -c 'import json, sys; print(json.loads(sys.argv[1])["pid"])' "$started")
+  if [ -z "$port" ] || [ -z "$pid" ]; then
+    note "the external double did not start: $started"; cat "$dir/double/double.log" 2>/dev/null
+    PYTHONPATH=$GRAFANA_DOUBLE_DIR "$GRAFANA_DOUBLE_PYTHON" -m grafana_double.launcher \
+      stop --dir "$dir/double" >/dev/null 2>&1
     return 1
   fi
   note "external Grafana: a double at http://127.0.0.1:$port (pid $pid), admin/admin"
@@ -606,8 +604,8 @@ print("\n".join(get("secrets")["keys"]))' "http://127.0.0.1:$port" "$dir/minted"
       "$WORK/integration-real.out" "$WORK/integration-real.log" "$STAGE/tests/output" "$dir/tmp" \
       || rc=1
   fi
-  kill -TERM "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
+  PYTHONPATH=$GRAFANA_DOUBLE_DIR "$GRAFANA_DOUBLE_PYTHON" -m grafana_double.launcher \
+    stop --dir "$dir/double" >/dev/null || rc=1
   note "stopped the external double (pid $pid)"
   return "$rc"
 }
