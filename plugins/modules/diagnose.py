@@ -152,7 +152,7 @@ options:
     description:
       - Verify several tokens in one run instead of one credential, for example every key a
         provisioning run minted. Each key gets the whole diagnosis (the same probes, directly and
-        through O(proxy_urls)); the results are in RV(keys), one per entry, in order.
+        through O(proxy_urls)); the results are in RV(key_results), one per entry, in order.
       - When set, O(token), O(token_file), O(authorization_header), O(url_username) and
         O(url_password) are not used; O(org_id), O(service_account) and O(token_name) are the
         defaults of the entries that do not set their own.
@@ -171,7 +171,7 @@ options:
         required: true
       label:
         description:
-          - Name of the key in RV(keys) and in messages, for example V(account/token). Default
+          - Name of the key in RV(key_results) and in messages, for example V(account/token). Default
             C(keys[<index>]).
         type: str
       org_id:
@@ -432,7 +432,7 @@ credential:
   description: The credential under test, redacted (V(glsa_ab…(redacted)), V(user 'admin') or V((none))).
   returned: always
   type: str
-keys:
+key_results:
   description:
     - With O(keys), one entry per key, in order; each has V(label), V(passed) (verdict V(ok), an
       authenticated identity and, with O(proxy_urls), matching proxy answers), and the key's
@@ -525,7 +525,7 @@ def diagnose_keys(params: dict) -> tuple:
     result = {"changed": False, "verdict": verdict, "causes": causes, "observations": [],
               "identity": {}, "parity": {"match": all(e["parity"]["match"] for e in entries), "probes": []},
               "token_lint": [], "credential": f"{len(entries)} key(s)",
-              "request_count": sum(e["request_count"] for e in entries), "keys": entries, "msg": msg + "."}
+              "request_count": sum(e["request_count"] for e in entries), "key_results": entries, "msg": msg + "."}
     fail = failed and (params.get("fail_on_problem") or params.get("require_parity"))
     return result, warnings, (msg + "." if fail else None)
 
@@ -545,7 +545,8 @@ def main() -> None:
     for warning in warnings:
         module.warn(warning)
     if failure:
-        module.fail_json(**dict(result, msg=failure))
+        result["msg"] = failure
+        module.fail_json(**result)
     module.exit_json(**result)
 
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Check diagnose.yml's fleet reports: the JSON against its JSON Schema (jsonschema), the JUnit
 XML with junitparser (a real JUnit parser), both against the expected verdict of every host, and
 neither holding a key. Prints one JSON line; exits non-zero naming every problem.
@@ -30,7 +29,7 @@ def main(schema_path: str, json_path: str, xml_path: str, expected_text: str, se
         problems.append(f"JSON hosts {sorted(hosts)} != {sorted(expected)}")
     for host, want in expected.items():
         got = hosts.get(host, {})
-        verdict, _, code = want.partition(":")
+        verdict, _sep, code = want.partition(":")
         if got.get("verdict") != verdict:
             problems.append(f"JSON {host}: verdict {got.get('verdict')} != {verdict}")
         if code and code not in [c["code"] for c in got.get("causes", [])]:
@@ -50,7 +49,7 @@ def main(schema_path: str, json_path: str, xml_path: str, expected_text: str, se
         if case is None:
             continue
         results = list(case.result)
-        verdict, _, code = want.partition(":")
+        verdict, _sep, code = want.partition(":")
         if verdict == "ok":
             if not case.is_passed:
                 problems.append(f"JUnit {host}: not passed: {[r.message for r in results]}")

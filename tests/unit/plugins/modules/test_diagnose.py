@@ -322,7 +322,7 @@ def test_keys_verifies_many_tokens_in_one_run(grafana, capsys):
                        {"token": TOKEN}])
     assert result["_rc"] == 0  # neither fail_on_problem nor require_parity
     assert other not in json.dumps(result)
-    assert [(k["label"], k["passed"], k["verdict"]) for k in result["keys"]] == [
+    assert [(k["label"], k["passed"], k["verdict"]) for k in result["key_results"]] == [
         ("ci/ci-token", True, "ok"), ("ci/other", False, "authentication"), ("keys[2]", True, "ok")]
     assert result["verdict"] == "authentication"
     assert {c["key"] for c in result["causes"]} == {"ci/other"}
@@ -344,7 +344,7 @@ def test_keys_require_parity_fails_when_the_proxy_strips(grafana, capsys):
     grafana.strip = True
     result = run(capsys, proxy_urls=[PROXY], require_parity=True, keys=[{"token": TOKEN, "label": "k"}])
     assert result["_rc"] == 1
-    assert result["keys"][0]["passed"] is False and result["keys"][0]["verdict"] == "proxy"
+    assert result["key_results"][0]["passed"] is False and result["key_results"][0]["verdict"] == "proxy"
     assert "proxy_strips_authorization" in result["msg"]
 
 
@@ -353,4 +353,4 @@ def test_keys_all_ok_passes_with_fail_on_problem(grafana, capsys):
                  keys=[{"token": TOKEN, "label": "a"}, {"token": TOKEN, "label": "b"}])
     assert result["_rc"] == 0 and result["verdict"] == "ok" and result["causes"] == []
     assert result["msg"] == "2 of 2 key(s) passed."
-    assert all(k["passed"] and k["identity"]["authenticated"] for k in result["keys"])
+    assert all(k["passed"] and k["identity"]["authenticated"] for k in result["key_results"])
