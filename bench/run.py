@@ -11,8 +11,11 @@ Cases:
   rerun      the same, second run on unchanged state (target: >= 20x faster, zero write requests)
   diagnose   one host, direct + one nginx proxy, vs a single uri task (target: within 1.5x)
 
+  fleet      bench/fleet.py: the playbooks over 10 and 40 hosts (--fleet-sweep) against uri playbooks
+             (targets: diagnose <= 1.2x a one-task uri pass, provision rerun <= 2x with zero writes)
+
 Usage: bench/run.py [--count 100] [--repeat 1] [--diagnose-repeat 5] [--impl auto|role|module|loops]
-                    [--cases provision,rerun,diagnose] [--json FILE]
+                    [--cases provision,rerun,diagnose,fleet] [--fleet-sweep 10,40] [--json FILE]
 """
 from __future__ import annotations
 
@@ -270,7 +273,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs per provisioning measurement (median)")
     parser.add_argument("--diagnose-repeat", type=int, default=5, help="runs per diagnose measurement (median)")
     parser.add_argument("--impl", default="auto", choices=["auto", "role", "module", "loops"])
-    parser.add_argument("--cases", default="provision,rerun,diagnose")
+    parser.add_argument("--cases", default="provision,rerun,diagnose,fleet")
+    parser.add_argument("--fleet-sweep", default="10,40", help="host counts of the fleet case (bench/fleet.py)")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
     impl = pick_impl(args.impl)
@@ -328,6 +332,12 @@ def main() -> int:
                 results["diagnose"] = {"baseline": base, "collection": coll, "slowdown": slowdown}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+    if "fleet" in cases:
+        fleet = subprocess.run([sys.executable, str(BENCH / "fleet.py"), "--sweep", args.fleet_sweep], check=False)
+        results["fleet_exit"] = fleet.returncode
+        if fleet.returncode:
+            failures.append("fleet: a target was missed (see above)")
 
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2, default=str) + "\n")
