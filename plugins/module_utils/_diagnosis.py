@@ -5,7 +5,7 @@
 
 Nothing here sends a request.  :func:`lint_token`, :func:`lint_header` and
 :func:`describe_credential` look at the credential offline; :func:`classify` reads the
-observations the probes recorded (one dict per request, see ``_probe.py``) and returns the
+observations the probes recorded (one dict per request, see ``_diagnose.py``) and returns the
 causes, the verdict, the direct-versus-proxy parity table and who Grafana says the credential
 is.  Rules key on the HTTP status first, then Grafana's ``messageId``, then its ``message``:
 the bodies changed between 9.x, 10.x/11.x and 12.x, the statuses did not.

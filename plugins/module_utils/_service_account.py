@@ -1,97 +1,323 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, grafana_ops.auth contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Service-account lookups shared by every module that names an account.
+"""Ensure one service account: read once, compare, write the minimum.
 
-Grafana's search ``query`` is a substring match on name, login and email, and pages at
-``perpage`` (1000 by default): an exact-name lookup must filter the matches and follow pages.
+Used by ``service_account`` and by ``service_accounts`` (which lists an org once and hands
+each account in as ``current``, so reconciling N accounts costs one search, not N).
+
+Request budget per account: create = search + POST; unchanged = search; update = search +
+PATCH; delete = search + DELETE; delete when absent = search.  A create that fails without
+a clear answer (5xx, timeout, dropped connection) is never retried blindly: the account is
+re-read by name and adopted when it exists.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List, Optional
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional, Tuple, Union
 
 from ansible_collections.grafana_ops.auth.plugins.module_utils._client import GrafanaClient
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaAPIError,
+    GrafanaConnectionError,
+    GrafanaError,
     GrafanaInputError,
 )
+from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_api import (
+    SA_PATH,
+    canonical_role,
+    find_service_account,
+)
 
-SA_PATH = "/api/serviceaccounts"
-SEARCH_PAGE_SIZE = 1000
-ROLES = ("None", "Viewer", "Editor", "Admin")
-
-
-def canonical_role(role: Optional[str]) -> Optional[str]:
-    """``viewer`` -> ``Viewer``: Grafana's role check is case-sensitive, users are not."""
-    if role is None:
-        return None
-    for known in ROLES:
-        if known.lower() == str(role).strip().lower():
-            return known
-    raise GrafanaInputError(
-        f"role {role!r} is not a Grafana role; use one of {', '.join(ROLES)} (any case).")
+COMPARED_FIELDS = ("name", "role", "isDisabled")
+DEFAULT_ROLE = "Viewer"
+_VERSION = re.compile(r"^\s*v?(\d+)\.(\d+)")
 
 
-def search_results(body: Any) -> List[Dict[str, Any]]:
-    """The accounts of a search page (9.0 named the key ``orgServiceAccounts``)."""
-    if not isinstance(body, dict):
-        return []
-    found = body.get("serviceAccounts")
-    if found is None:
-        found = body.get("orgServiceAccounts")
-    return list(found or [])
+class _Lookup:
+    """Sentinel: ``current`` was not given, so the manager searches for it."""
 
 
-def iter_service_accounts(client: GrafanaClient, query: Optional[str] = None,
-                          page_size: int = SEARCH_PAGE_SIZE) -> Iterator[Dict[str, Any]]:
-    """Every service account of the org matching ``query`` (substring), following pages."""
-    page = 1
-    seen = 0
-    while True:
-        params: Dict[str, Any] = {"perpage": page_size, "page": page}
-        if query:
-            params["query"] = query
-        response = client.get(f"{SA_PATH}/search", params=params, shape=dict)
-        body = response.body
-        if not any(key in body for key in ("serviceAccounts", "orgServiceAccounts")):
-            raise client.not_grafana(response)
-        accounts = search_results(body)
-        yield from accounts
-        seen += len(accounts)
-        total = body.get("totalCount", seen) if isinstance(body, dict) else seen
-        if not accounts or seen >= total or len(accounts) < page_size:
-            return
-        page += 1
+LOOKUP = _Lookup()
 
 
-def find_service_account(client: GrafanaClient, name: str) -> Optional[Dict[str, Any]]:
-    """The account whose name is exactly ``name``, or ``None`` (one request in the usual case)."""
-    for account in iter_service_accounts(client, query=name):
-        if account.get("name") == name:
-            return account
-    return None
+@dataclass(frozen=True)
+class AccountSpec:
+    """What the user asked for; ``None`` for ``role``/``disabled`` means "leave alone"."""
+
+    name: str
+    state: str = "present"
+    role: Optional[str] = None
+    disabled: Optional[bool] = None
+
+    @classmethod
+    def from_params(cls, params: Dict[str, Any]) -> "AccountSpec":
+        """Validate options before any request: empty name and unknown roles are errors."""
+        name = params.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise GrafanaInputError("name must be a non-empty service account name.")
+        state = params.get("state") or "present"
+        if state not in ("present", "absent"):
+            raise GrafanaInputError(f"state must be present or absent, got {state!r}.")
+        return cls(name=name, state=state, role=canonical_role(params.get("role")),
+                   disabled=params.get("disabled"))
 
 
-def get_service_account(client: GrafanaClient, account_id: Any) -> Optional[Dict[str, Any]]:
-    """The account with this id (or UID), or ``None`` when Grafana answers 404."""
-    try:
-        return client.get(f"{SA_PATH}/{account_id}", shape=dict).body
-    except GrafanaAPIError as err:
-        if err.status == 404 and err.message is not None:  # Grafana's own JSON 404, not a proxy's page
-            return None
-        raise
+@dataclass
+class Outcome:
+    """The result of :meth:`ServiceAccountManager.ensure`.
+
+    ``action`` is one of ``created``, ``adopted`` (a create that failed ambiguously but had
+    happened), ``updated``, ``unchanged``, ``deleted``, ``absent``.
+    """
+
+    changed: bool
+    action: str
+    account: Dict[str, Any] = field(default_factory=dict)
+    before: Dict[str, Any] = field(default_factory=dict)
+    after: Dict[str, Any] = field(default_factory=dict)
+
+    def diff(self) -> Dict[str, Dict[str, Any]]:
+        return {"before": self.before, "after": self.after}
 
 
-def require_service_account(client: GrafanaClient, name: Optional[str] = None,
-                            account_id: Any = None) -> Dict[str, Any]:
-    """Resolve an account by name or id, or raise a clear error naming what is missing."""
-    account = get_service_account(client, account_id) if account_id is not None \
-        else find_service_account(client, name or "")
-    if account is None:
-        what = f"id {account_id}" if account_id is not None else f"name {name!r}"
-        org = f" in org {client.org_id}" if client.org_id else ""
-        raise GrafanaInputError(
-            f"No service account with {what}{org}. Create it first "
-            "(grafana_ops.auth.service_account), or check org_id.")
+# ------------------------------------------------------------------ pure logic
+def compared(account: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """Only the fields the module manages, for diffs (``{}`` when there is no account)."""
+    if not account:
+        return {}
+    return {key: account.get(key) for key in COMPARED_FIELDS}
+
+
+def changes_for(current: Dict[str, Any], spec: AccountSpec) -> Dict[str, Any]:
+    """The managed fields whose value differs from what ``spec`` asks for."""
+    changes: Dict[str, Any] = {}
+    if spec.role is not None and current.get("role") != spec.role:
+        changes["role"] = spec.role
+    if spec.disabled is not None and bool(current.get("isDisabled")) != spec.disabled:
+        changes["isDisabled"] = spec.disabled
+    return changes
+
+
+def create_body(spec: AccountSpec) -> Dict[str, Any]:
+    """Body of ``POST /api/serviceaccounts``; without a role Grafana applies Viewer."""
+    body: Dict[str, Any] = {"name": spec.name, "isDisabled": bool(spec.disabled)}
+    if spec.role is not None:
+        body["role"] = spec.role
+    return body
+
+
+def patch_body(current: Dict[str, Any], changes: Dict[str, Any]) -> Dict[str, Any]:
+    """The FULL object for ``PATCH`` (Grafana applies any subset; the full one is explicit)."""
+    body: Dict[str, Any] = {"name": current.get("name"), "isDisabled": bool(current.get("isDisabled"))}
+    if current.get("role") is not None:
+        body["role"] = current["role"]
+    body.update(changes)
+    return body
+
+
+def generate_login(org_id: int, name: str) -> str:
+    """Grafana's ``GenerateLogin``: ``sa-<org>-<lower(name)>``, first ``--`` -> ``-``, spaces -> ``-``."""
+    login = f"sa-{org_id}-{name.lower()}".replace("--", "-", 1)
+    return login.replace(" ", "-")
+
+
+def predicted_account(spec: AccountSpec, org_id: Optional[int]) -> Dict[str, Any]:
+    """The new account as far as it can be known without creating it (check mode).
+
+    No ``login``: its form depends on the Grafana version (``sa-<name>`` on 9.x,
+    ``sa-<orgId>-<name>`` since 10.4, contract §13 C3), which check mode does not ask for.
+    """
+    account: Dict[str, Any] = {"name": spec.name}
+    if org_id:
+        account.update(orgId=org_id)
+    account.update(isDisabled=bool(spec.disabled), role=spec.role or DEFAULT_ROLE, tokens=0)
     return account
+
+
+def merge_update(current: Dict[str, Any], sent: Dict[str, Any], body: Any) -> Dict[str, Any]:
+    """``current`` with the managed fields as Grafana reports them after the PATCH.
+
+    The PATCH answer wraps a profile object of another shape (``serviceaccount``); the
+    module keeps returning the search/create shape, with the values Grafana confirmed.
+    """
+    profile = body.get("serviceaccount") if isinstance(body, dict) else None
+    confirmed = profile if isinstance(profile, dict) else {}
+    result = dict(current)
+    for key in COMPARED_FIELDS:
+        if key in sent:
+            result[key] = confirmed.get(key, sent[key])
+    return result
+
+
+def major_version(version: Any) -> Optional[int]:
+    match = _VERSION.match(str(version or ""))
+    return int(match.group(1)) if match else None
+
+
+def is_already_exists(err: GrafanaAPIError) -> bool:
+    """400 ``serviceaccounts.ErrAlreadyExists`` (10.x+) or the 9.x ``Failed to create``."""
+    if err.status not in (400, 409):
+        return False
+    text = (err.message or "").lower()
+    return err.message_id == "serviceaccounts.ErrAlreadyExists" or "already exists" in text \
+        or text.startswith("failed to create service account")
+
+
+def is_ambiguous(err: GrafanaError) -> bool:
+    """Grafana may have created the account although the request failed."""
+    if isinstance(err, GrafanaConnectionError):
+        return err.kind != "tls"
+    return isinstance(err, GrafanaAPIError) and (err.status or 0) >= 500
+
+
+def is_invalid_role(err: GrafanaAPIError) -> bool:
+    return err.status == 400 and (
+        err.message_id == "serviceaccounts.ErrInvalidRoleSpecified"
+        or "invalid role" in (err.message or "").lower())
+
+
+def is_role_forbidden(err: GrafanaAPIError) -> bool:
+    return err.status == 403 and (
+        err.message_id == "serviceaccounts.ErrRoleForbidden"
+        or "higher than user" in (err.message or "").lower())
+
+
+# ------------------------------------------------------------------ errors
+def grafana_version(client: GrafanaClient) -> Optional[str]:
+    """The version ``/api/health`` reports (no credential sent), or ``None``."""
+    try:
+        body = client.get("/api/health", auth=False, expected=None).body
+    except GrafanaError:
+        return None
+    return body.get("version") if isinstance(body, dict) else None
+
+
+def explain_write_error(client: GrafanaClient, err: GrafanaAPIError, role: Optional[str]) -> GrafanaError:
+    """Turn the two role refusals into errors that say what to do; others pass through."""
+    where = dict(method=err.method, path=err.path, status=err.status,
+                 message=err.message, message_id=err.message_id)
+    if role == "None" and is_invalid_role(err):
+        version = grafana_version(client)
+        major = major_version(version)
+        if major is not None and major < 10:
+            return GrafanaAPIError(
+                f"role None needs Grafana 10.x or later; this Grafana is {version}, which only "
+                "knows Viewer, Editor and Admin. Use role Viewer (the lowest role it has) or "
+                "upgrade Grafana.", **where)
+    if is_role_forbidden(err):
+        return GrafanaAPIError(
+            f"Grafana refused to give the service account role {role or '(unchanged)'}: "
+            "\"can not assign a role higher than user's role\". The credential running this "
+            "task has a lower org role than that; use an org Admin (or the server admin), or "
+            "ask for a lower role.", **where)
+    return err
+
+
+def login_conflict_error(err: GrafanaAPIError, spec: AccountSpec) -> GrafanaAPIError:
+    """400 "already exists" but no account of that exact name: another login collides."""
+    return GrafanaAPIError(
+        f"Grafana says a service account or user with the login derived from {spec.name!r} "
+        "already exists, but no service account has exactly that name in this org. Logins are "
+        "the name lower-cased with spaces turned into dashes, so names that differ only in "
+        "case or space-versus-dash collide (as does a user with that login). Pick another "
+        "name, or manage the existing account by its exact name.",
+        method=err.method, path=err.path, status=err.status,
+        message=err.message, message_id=err.message_id)
+
+
+# ------------------------------------------------------------------ manager
+class ServiceAccountManager:
+    """Ensure service accounts through one client (check mode sends no write)."""
+
+    def __init__(self, client: GrafanaClient, check_mode: bool = False) -> None:
+        self.client = client
+        self.check_mode = check_mode
+
+    def ensure(self, spec: AccountSpec,
+               current: Union[Optional[Dict[str, Any]], _Lookup] = LOOKUP) -> Outcome:
+        """Bring the account named ``spec.name`` to ``spec``; ``current`` skips the search."""
+        if isinstance(current, _Lookup):
+            current = find_service_account(self.client, spec.name)
+        if spec.state == "absent":
+            return self._absent(current)
+        if current is None:
+            return self._create(spec)
+        return self._converge(current, spec, before=compared(current))
+
+    # ---------------------------------------------------------------- absent
+    def _absent(self, current: Optional[Dict[str, Any]]) -> Outcome:
+        if current is None:
+            return Outcome(changed=False, action="absent")
+        if not self.check_mode:
+            self.client.delete(f"{SA_PATH}/{current['id']}", expected=(200, 404), shape=dict)
+        return Outcome(changed=True, action="deleted", before=compared(current))
+
+    # ---------------------------------------------------------------- present
+    def _converge(self, current: Dict[str, Any], spec: AccountSpec, before: Dict[str, Any],
+                  action: str = "updated", created: bool = False) -> Outcome:
+        """Patch ``current`` when it differs from ``spec``; report against ``before``."""
+        changes = changes_for(current, spec)
+        account = self._patch(current, changes, spec) if changes else current
+        changed = created or bool(changes)
+        done = action if changed else "unchanged"
+        return Outcome(changed=changed, action=done, account=account,
+                       before=before, after=compared(account))
+
+    def _patch(self, current: Dict[str, Any], changes: Dict[str, Any], spec: AccountSpec) -> Dict[str, Any]:
+        body = patch_body(current, changes)
+        if self.check_mode:
+            return {**current, **changes}
+        try:
+            response = self.client.patch(f"{SA_PATH}/{current['id']}", body=body, shape=dict)
+        except GrafanaAPIError as err:
+            raise explain_write_error(self.client, err, spec.role) from None
+        return merge_update(current, body, response.body)
+
+    def _create(self, spec: AccountSpec) -> Outcome:
+        if self.check_mode:
+            predicted = predicted_account(spec, self.client.org_id)
+            return Outcome(changed=True, action="created", account=predicted, after=compared(predicted))
+        how, account = self._post(spec)
+        if how == "raced":  # another run created it first: it existed, compare as usual
+            return self._converge(account, spec, before=compared(account))
+        # an adopted account, or a server that ignored a create field, is corrected here
+        return self._converge(account, spec, before={}, action=how, created=True)
+
+    def _post(self, spec: AccountSpec) -> Tuple[str, Dict[str, Any]]:
+        """Create the account: ``(created|adopted|raced, account)``."""
+        try:
+            response = self.client.post(SA_PATH, body=create_body(spec), expected=(200, 201), shape=dict)
+        except GrafanaAPIError as err:
+            if is_already_exists(err):
+                return "raced", self._reread(spec, err, conflict=True)
+            if is_ambiguous(err):
+                return "adopted", self._reread(spec, err)
+            raise explain_write_error(self.client, err, spec.role) from None
+        except GrafanaConnectionError as err:
+            if not is_ambiguous(err):
+                raise
+            return "adopted", self._reread(spec, err)
+        body = response.body
+        if not isinstance(body, dict) or "id" not in body:  # 8.x answered {"id", "message"}
+            return "created", self._reread(spec, None)
+        return "created", body
+
+    def _reread(self, spec: AccountSpec, err: Optional[GrafanaError], conflict: bool = False) -> Dict[str, Any]:
+        """The account after a failed create, or the original error when it is not there."""
+        try:
+            found = find_service_account(self.client, spec.name)
+        except GrafanaError:
+            if err is None:
+                raise
+            raise err from None
+        if found is not None:
+            return found
+        if err is None:
+            raise GrafanaAPIError(f"Grafana accepted the creation of {spec.name!r} but the "
+                                  "account cannot be found afterwards.", method="POST", path=SA_PATH)
+        if conflict and isinstance(err, GrafanaAPIError):
+            raise login_conflict_error(err, spec) from None
+        raise err

@@ -463,9 +463,9 @@ msg:
   sample: "verdict authentication: token_expired: The token has expired ... Fix: Mint a new token ..."
 """
 
-from ansible_collections.grafana_ops.auth.plugins.module_utils._argspec import grafana_module
+from ansible_collections.grafana_ops.auth.plugins.module_utils._runner import grafana_module
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaError
-from ansible_collections.grafana_ops.auth.plugins.module_utils._probe import diagnose, problem
+from ansible_collections.grafana_ops.auth.plugins.module_utils._diagnose import diagnose, problem
 
 
 def argument_spec() -> dict:

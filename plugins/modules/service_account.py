@@ -196,12 +196,12 @@ diff:
 
 from typing import Any, Dict
 
-from ansible_collections.grafana_ops.auth.plugins.module_utils._argspec import (
+from ansible_collections.grafana_ops.auth.plugins.module_utils._runner import (
     grafana_module,
     run_module,
 )
 from ansible_collections.grafana_ops.auth.plugins.module_utils._client import GrafanaClient
-from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_manager import (
+from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account import (
     AccountSpec,
     ServiceAccountManager,
 )

@@ -254,13 +254,13 @@ from typing import Any, Dict
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.grafana_ops.auth.plugins.module_utils._argspec import (
+from ansible_collections.grafana_ops.auth.plugins.module_utils._runner import (
     grafana_module,
     run_module,
 )
 from ansible_collections.grafana_ops.auth.plugins.module_utils._client import GrafanaClient
 from ansible_collections.grafana_ops.auth.plugins.module_utils._duration import parse_duration
-from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_report import (
+from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_info import (
     JMESPATH_IMPORT_ERROR,
     collect,
     compile_query,

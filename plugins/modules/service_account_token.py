@@ -351,7 +351,7 @@ diff:
 
 from typing import Any, Dict  # noqa: E402
 
-from ansible_collections.grafana_ops.auth.plugins.module_utils._argspec import (  # noqa: E402
+from ansible_collections.grafana_ops.auth.plugins.module_utils._runner import (  # noqa: E402
     grafana_module,
     run_module,
 )
@@ -360,7 +360,7 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import 
     KeyFile,
     key_file_params,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_token import run_token  # noqa: E402
+from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_token import run_token  # noqa: E402
 
 
 def argument_spec() -> Dict[str, Any]:

@@ -383,13 +383,13 @@ msg:
 
 from typing import Any, Dict, Mapping  # noqa: E402
 
-from ansible_collections.grafana_ops.auth.plugins.module_utils._argspec import (  # noqa: E402
+from ansible_collections.grafana_ops.auth.plugins.module_utils._runner import (  # noqa: E402
     grafana_module,
     run_module,
 )
 from ansible_collections.grafana_ops.auth.plugins.module_utils._client import GrafanaClient  # noqa: E402
 from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import KeyFile  # noqa: E402
-from ansible_collections.grafana_ops.auth.plugins.module_utils._reconcile import (  # noqa: E402
+from ansible_collections.grafana_ops.auth.plugins.module_utils._service_accounts import (  # noqa: E402
     Reconciler,
     expiring_seconds,
     parse_accounts,

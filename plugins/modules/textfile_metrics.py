@@ -258,14 +258,14 @@ timestamp:
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-from ansible_collections.grafana_ops.auth.plugins.module_utils._argspec import (
+from ansible_collections.grafana_ops.auth.plugins.module_utils._runner import (
     client_from_params,
     grafana_module,
     run_module,
 )
 from ansible_collections.grafana_ops.auth.plugins.module_utils._client import GrafanaClient, safe_url
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaInputError
-from ansible_collections.grafana_ops.auth.plugins.module_utils._metrics import (
+from ansible_collections.grafana_ops.auth.plugins.module_utils._textfile_metrics import (
     DEFAULT_MODE,
     GRAFANA_LABEL,
     SOURCE_DIAGNOSE,
@@ -278,7 +278,7 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._metrics import (
     read_text,
     write_atomic,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_report import find_accounts, list_tokens
+from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_info import find_accounts, list_tokens
 
 
 def argument_spec() -> Dict[str, Any]:

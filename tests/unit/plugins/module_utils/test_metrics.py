@@ -18,9 +18,9 @@ import subprocess
 
 import pytest
 
-from ansible_collections.grafana_ops.auth.plugins.module_utils import _metrics
+from ansible_collections.grafana_ops.auth.plugins.module_utils import _textfile_metrics as _metrics
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaInputError
-from ansible_collections.grafana_ops.auth.plugins.module_utils._metrics import (
+from ansible_collections.grafana_ops.auth.plugins.module_utils._textfile_metrics import (
     MetricSet,
     add_diagnose,
     add_service_accounts,

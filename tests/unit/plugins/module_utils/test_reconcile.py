@@ -16,16 +16,16 @@ from typing import Any, Dict, List
 
 import pytest
 
-from ansible_collections.grafana_ops.auth.plugins.module_utils import _reconcile
+from ansible_collections.grafana_ops.auth.plugins.module_utils import _service_accounts as _reconcile
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaInputError
-from ansible_collections.grafana_ops.auth.plugins.module_utils._reconcile import (
+from ansible_collections.grafana_ops.auth.plugins.module_utils._service_accounts import (
     Reconciler,
     ReconcileError,
     is_external,
     parse_accounts,
     purge_candidates,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account import (
+from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_api import (
     iter_service_accounts,
 )
 from ansible_collections.grafana_ops.auth.tests.unit.plugins.module_utils.test_service_account_fake import (

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaInputError
-from ansible_collections.grafana_ops.auth.plugins.module_utils._probe import check_urls
+from ansible_collections.grafana_ops.auth.plugins.module_utils._diagnose import check_urls
 
 
 @pytest.mark.parametrize("params,option", [

@@ -23,7 +23,7 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaError,
     GrafanaInputError,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_token import run_token
+from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_token import run_token
 from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import (
     glsa_checksum,
     is_glsa,

@@ -12,7 +12,7 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaConnectionError,
     GrafanaInputError,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_manager import (
+from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account import (
     AccountSpec,
     ServiceAccountManager,
     changes_for,

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaInputError
-from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account import iter_service_accounts
-from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_report import (
+from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_api import iter_service_accounts
+from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_info import (
     DEFAULT_EXPIRING_WITHIN,
     classify,
     collect,

@@ -13,7 +13,7 @@ import requests
 from requests.structures import CaseInsensitiveDict
 
 from ansible_collections.grafana_ops.auth.plugins.modules import diagnose
-from ansible_collections.grafana_ops.auth.plugins.module_utils import _probe as probe
+from ansible_collections.grafana_ops.auth.plugins.module_utils import _diagnose as probe
 from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import glsa_checksum
 
 from ansible_collections.grafana_ops.auth.tests.unit.module_args import patch_module_args

@@ -36,8 +36,8 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaError,
     GrafanaInputError,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_token import list_tokens
-from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account import (
+from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_token import list_tokens
+from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_api import (
     find_service_account,
     get_service_account,
 )

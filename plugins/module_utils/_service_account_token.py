@@ -36,7 +36,7 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaError,
     GrafanaInputError,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account import (
+from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_api import (
     SA_PATH,
     require_service_account,
 )

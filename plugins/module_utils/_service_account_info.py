@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.grafana_ops.auth.plugins.module_utils._client import GrafanaClient
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaInputError
-from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account import (
+from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_api import (
     SA_PATH,
     iter_service_accounts,
 )

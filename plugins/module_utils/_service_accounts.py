@@ -4,8 +4,8 @@
 """Reconcile a whole org's list of service accounts and their tokens in one run.
 
 The ``service_accounts`` module (and through it the ``service_accounts`` role) uses this.
-It reuses the single-account logic (:class:`~._sa_manager.ServiceAccountManager`) and the
-token planner (:func:`~._sa_token.ensure_token`) and only adds what a list needs:
+It reuses the single-account logic (:class:`~._service_account.ServiceAccountManager`) and the
+token planner (:func:`~._service_account_token.ensure_token`) and only adds what a list needs:
 
 * every account and token spec is validated before the first request (:func:`parse_accounts`),
   so a typo in the tenth entry cannot leave the first nine half-applied;
@@ -37,21 +37,21 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaError,
     GrafanaInputError,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_manager import (
+from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account import (
     AccountSpec,
     Outcome,
     ServiceAccountManager,
     compared,
     generate_login,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_token import (
+from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_token import (
     TokenSpec,
     ensure_token,
     list_tokens,
     owned_pattern,
     token_spec,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account import (
+from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_api import (
     iter_service_accounts,
 )
 
