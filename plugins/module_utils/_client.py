@@ -213,7 +213,6 @@ class GrafanaClient:
         headers: Optional[Mapping[str, str]] = None,
         auth: bool = True,
         org_id: Any = _DEFAULT,
-        retry: Optional[bool] = None,
         shape: Optional[type] = None,
     ) -> Response:
         """Send one logical request (with retries) and return its :class:`Response`.
@@ -225,7 +224,7 @@ class GrafanaClient:
         ``list``): anything else raises :class:`GrafanaAPIError` naming what answered.
         """
         method = method.upper()
-        idempotent = method in IDEMPOTENT_METHODS if retry is None else retry
+        idempotent = method in IDEMPOTENT_METHODS
         send_headers = self._headers(headers, auth, self.org_id if org_id is _DEFAULT else org_id)
         attempt = 0
         while True:
@@ -375,11 +374,9 @@ class GrafanaClient:
                  "from the host that runs this task.")
 
     def _warn_plain_http(self) -> None:
-        parts = urlsplit(self.base_url)
-        if parts.scheme == "http" and (self.token or self.password) and not is_loopback(parts.hostname):
-            self.warnings.append(
-                f"Credentials are sent over plain HTTP to {parts.hostname}; anyone on the path can "
-                "read them. Use an https:// url.")
+        warning = plain_http_warning(self.base_url) if (self.token or self.password) else None
+        if warning:
+            self.warnings.append(warning)
 
 
 # -------------------------------------------------------------------- helpers
@@ -442,6 +439,15 @@ def safe_url(url: str) -> str:
         netloc = parts.netloc.rsplit("@", 1)[-1]
         return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
     return re.split(r"[?#]", url, maxsplit=1)[0].rsplit("@", 1)[-1]
+
+
+def plain_http_warning(url: str, sent: str = "Credentials are sent", them: str = "them",
+                       fix: str = "an https:// url") -> Optional[str]:
+    """The warning for a credential sent over plain HTTP to a host that is not loopback."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or is_loopback(parts.hostname):
+        return None
+    return f"{sent} over plain HTTP to {parts.hostname}; anyone on the path can read {them}. Use {fix}."
 
 
 def is_loopback(host: Optional[str]) -> bool:

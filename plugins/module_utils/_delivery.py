@@ -79,12 +79,12 @@ class KeyFile:
     module that delivers many keys passes one mapping per key.
     """
 
-    def __init__(self, module: Any, params: Mapping[str, Any], path: Optional[str] = None) -> None:
+    def __init__(self, module: Any, params: Mapping[str, Any]) -> None:
         self.module = module
         self.params = dict(params)
         if self.params.get("mode") is None:
             self.params["mode"] = DEFAULT_MODE
-        raw = path if path is not None else self.params["dest"]
+        raw = self.params["dest"]
         self.path = os.path.abspath(os.path.expanduser(os.path.expandvars(str(raw))))
         self.params["dest"] = self.path
 

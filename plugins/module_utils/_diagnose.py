@@ -1,7 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, grafana_ops.auth contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The ``diagnose`` run: read the credential under test, lint it, send the probes, classify.
+"""The ``diagnose`` module: read the credential under test, lint it, send the probes, classify.
+
+:func:`run` is the module's logic; the rules that classify what the probes saw are in
+:mod:`._diagnosis`, the causes they name in :mod:`._causes`.
 
 Probes per base URL (Grafana directly, then each proxy), one keep-alive session each, no
 retries (a 502 must be seen, not retried away):
@@ -13,13 +16,14 @@ retries (a 502 must be seen, not retried away):
 
 The credential is sent the way the user's tool sends it: a raw ``authorization_header``
 verbatim, a token as ``Bearer <token>`` (trimmed, so that "works once trimmed" can be told),
-Basic credentials as ``Basic <base64>``.  The shared client never builds the header here.
+Basic credentials as ``Basic <base64>``.  The shared client never builds the header here:
+the probes' clients come from the runner's factory with no credential and no retries.
 """
 
 from __future__ import annotations
 
 import base64
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
 
 from ansible_collections.grafana_ops.auth.plugins.module_utils import _diagnosis as rules
@@ -27,19 +31,22 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._client import (
     GrafanaClient,
     Response,
     html_summary,
-    is_loopback,
     normalise_url,
+    plain_http_warning,
     safe_url,
 )
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaConnectionError,
     GrafanaError,
     GrafanaInputError,
+    GrafanaResultError,
+    rewrap,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_token import list_tokens
+from ansible_collections.grafana_ops.auth.plugins.module_utils._runner import NO_CREDENTIALS, Clients
 from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_api import (
     find_service_account,
     get_service_account,
+    list_tokens,
 )
 from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import (
     scrub as scrub_text,
@@ -54,6 +61,82 @@ OUTSIDE_TEXT = ("message", "message_id", "www_authenticate", "location", "error"
 # A secret form this long cannot occur in the module's own prose: the final net replaces it anywhere.
 LONG_SECRET = 8
 MESSAGE_LEN = 200
+
+
+_SINGLE_ONLY = ("token", "token_file", "authorization_header", "url_username", "url_password")
+_KEY_FIELDS = ("verdict", "causes", "identity", "parity", "credential", "request_count", "msg")
+
+
+def run(module: Any, clients: Clients) -> Dict[str, Any]:
+    """The ``diagnose`` module: no credential is required (a missing one is a finding)."""
+    params = module.params
+    if params.get("keys"):
+        result, warnings, failure = diagnose_keys(params, clients)
+    else:
+        result, warnings = diagnose(params, clients)
+        failure = problem(result, params)
+    for warning in warnings:
+        clients.note(warning)
+    if failure:
+        raise GrafanaResultError(failure, result)
+    return result
+
+
+def diagnose_keys(params: Dict[str, Any], clients: Optional[Clients] = None) -> Tuple[Dict[str, Any], List[str], Optional[str]]:
+    """Every entry of ``keys`` diagnosed in this one run; returns ``(result, warnings, failure)``."""
+    entries: List[Dict[str, Any]] = []
+    warnings: List[str] = []
+    causes: List[Dict[str, Any]] = []
+    for index, key in enumerate(params["keys"]):
+        result, notes = diagnose(_key_params(params, key), clients)
+        entry = {name: result[name] for name in _KEY_FIELDS}
+        entry["label"] = key.get("label") or f"keys[{index}]"
+        entry["passed"] = (result["verdict"] == "ok" and bool(result["identity"].get("authenticated"))
+                           and (result["parity"]["match"] or not params.get("proxy_urls")))
+        entries.append(entry)
+        warnings += [w for w in notes if w not in warnings]
+        if not entry["passed"]:
+            causes += [dict(c, key=entry["label"]) for c in result["causes"]]
+    return _keys_result(params, entries, causes), warnings, _keys_failure(params, entries)
+
+
+def _key_params(params: Dict[str, Any], key: Dict[str, Any]) -> Dict[str, Any]:
+    """The options of one key's diagnosis: the key as ``token``, its own hints over the defaults."""
+    single = dict(params, keys=None, **{name: None for name in _SINGLE_ONLY})
+    single["token"] = key["token"]
+    for name in ("org_id", "service_account", "token_name"):
+        if key.get(name) is not None:
+            single[name] = key[name]
+    return single
+
+
+def _keys_message(entries: List[Dict[str, Any]]) -> str:
+    failed = [e for e in entries if not e["passed"]]
+    msg = f"{len(entries) - len(failed)} of {len(entries)} key(s) passed"
+    if failed:
+        msg += ("; did not pass: " + "; ".join(
+            f"{e['label']} (verdict {e['verdict']}, causes {', '.join(c['code'] for c in e['causes']) or 'none'})"
+            for e in failed))
+    return msg + "."
+
+
+def _keys_result(params: Dict[str, Any], entries: List[Dict[str, Any]],
+                 causes: List[Dict[str, Any]]) -> Dict[str, Any]:
+    failed = [e for e in entries if not e["passed"]]
+    verdict = failed[0]["verdict"] if failed else "ok"
+    if failed and verdict == "ok":
+        verdict = "proxy" if not failed[0]["parity"]["match"] else "authentication"
+    return {"changed": False, "verdict": verdict, "causes": causes, "observations": [],
+            "identity": {}, "parity": {"match": all(e["parity"]["match"] for e in entries), "probes": []},
+            "token_lint": [], "credential": f"{len(entries)} key(s)",
+            "request_count": sum(e["request_count"] for e in entries), "key_results": entries,
+            "msg": _keys_message(entries)}
+
+
+def _keys_failure(params: Dict[str, Any], entries: List[Dict[str, Any]]) -> Optional[str]:
+    failed = any(not e["passed"] for e in entries)
+    fail = failed and (params.get("fail_on_problem") or params.get("require_parity"))
+    return _keys_message(entries) if fail else None
 
 
 class Credential:
@@ -189,23 +272,18 @@ def _error_text(error: GrafanaConnectionError) -> str:
 class Prober:
     """Sends the probes for every base URL and records the observations."""
 
-    def __init__(self, params: Dict[str, Any], credential: Credential,
-                 client_factory: Callable[..., GrafanaClient] = GrafanaClient) -> None:
+    def __init__(self, params: Dict[str, Any], credential: Credential, clients: Clients) -> None:
         self.params = params
         self.credential = credential
-        self.factory = client_factory
+        self.clients = clients
         self.endpoint = _endpoint_path(params.get("endpoint") or "/api/dashboards/home")
         self.observations: List[Dict[str, Any]] = []
         self.request_count = 0
         self.extra_evidence: Dict[str, Any] = {}
 
-    def client(self, base: str, **overrides: Any) -> GrafanaClient:
-        options: Dict[str, Any] = dict(
-            org_id=self.params.get("org_id"), validate_certs=self.params.get("validate_certs", True),
-            ca_path=self.params.get("ca_path"), client_cert=self.params.get("client_cert"),
-            client_key=self.params.get("client_key"), timeout=self.params.get("timeout") or 30, retries=0)
-        options.update(overrides)
-        return self.factory(base, **options)
+    def client(self, base: str, credentials: Any = NO_CREDENTIALS) -> GrafanaClient:
+        """No retries: a 502 must be seen, not retried away."""
+        return self.clients.build(url=base, credentials=credentials, retries=0)
 
     def run(self) -> List[Dict[str, Any]]:
         targets = [("direct", self.params["url"])] + [("proxy", u) for u in self.params.get("proxy_urls") or []]
@@ -276,9 +354,8 @@ def admin_lookup(prober: Prober, first: Dict[str, Any]) -> Optional[Dict[str, An
         return facts or None
     facts.update(service_account_hint=params.get("service_account"), token_name_hint=params.get("token_name"),
                  org_id=params.get("org_id"), service_account=None, tokens=[], token=None)
-    client = prober.client(params["url"], token=params.get("admin_token"),
-                           username=None if params.get("admin_token") else params.get("admin_url_username"),
-                           password=None if params.get("admin_token") else params.get("admin_url_password"))
+    client = prober.client(params["url"], credentials=(
+        params.get("admin_token"), params.get("admin_url_username"), params.get("admin_url_password")))
     try:
         _lookup(client, facts, first["identity"])
     except GrafanaError as err:
@@ -305,13 +382,14 @@ def _lookup(client: GrafanaClient, facts: Dict[str, Any], ident: Dict[str, Any])
 
 
 # ----------------------------------------------------------------------------- the run
-def diagnose(params: Dict[str, Any], client_factory: Callable[..., GrafanaClient] = GrafanaClient) -> Tuple[Dict[str, Any], List[str]]:
+def diagnose(params: Dict[str, Any], clients: Optional[Clients] = None) -> Tuple[Dict[str, Any], List[str]]:
     """Run the whole diagnosis; returns ``(result, warnings)``.  Never raises for a failed probe."""
+    clients = clients if clients is not None else Clients(params)
     credential = read_credential(params)
     if credential.blank:
         check_urls(params)
         return _blank_result(params, credential), []
-    prober = Prober(params, credential, client_factory)
+    prober = Prober(params, credential, clients)
     observations = prober.run()
     trimmed = _trimmed_works(observations) if credential.facts.get("whitespace") else None
     first = rules.classify(observations, credential.facts, credential.lint, params.get("org_id"),
@@ -386,7 +464,7 @@ def check_urls(params: Dict[str, Any]) -> None:
         try:
             normalise_url(base)
         except GrafanaInputError as err:
-            raise GrafanaInputError(f"{option}: {err.msg}") from None
+            raise rewrap(err, f"{option}: {err.msg}", GrafanaInputError) from None
 
 
 def _admin_secrets(params: Dict[str, Any]) -> List[str]:
@@ -395,13 +473,11 @@ def _admin_secrets(params: Dict[str, Any]) -> List[str]:
 
 
 def _warnings(params: Dict[str, Any], credential: Credential) -> List[str]:
-    warnings = []
-    for base in [params["url"]] + list(params.get("proxy_urls") or []):
-        parts = urlsplit(base)
-        if parts.scheme == "http" and credential.header and not is_loopback(parts.hostname):
-            warnings.append(f"The credential under test was sent over plain HTTP to {parts.hostname}; "
-                            "anyone on the path can read it. Use https://.")
-    return warnings
+    if not credential.header:
+        return []
+    found = [plain_http_warning(base, "The credential under test was sent", "it", "https://")
+             for base in [params["url"]] + list(params.get("proxy_urls") or [])]
+    return [warning for warning in found if warning]
 
 
 def scrub_observation(obs: Dict[str, Any], secrets: List[str]) -> Dict[str, Any]:

@@ -43,6 +43,11 @@ class GrafanaError(Exception):
     def __str__(self) -> str:
         return f"{self.msg} {self.hint}" if self.hint else self.msg
 
+    def origin(self) -> Dict[str, Any]:
+        """Where the error came from (method, path, status, Grafana's message), to re-wrap it."""
+        return dict(method=self.method, path=self.path, status=self.status,
+                    message=self.message, message_id=self.message_id)
+
     def fail_kwargs(self) -> Dict[str, Any]:
         """The keyword arguments for ``module.fail_json``."""
         result: Dict[str, Any] = {"msg": str(self)}
@@ -58,8 +63,42 @@ class GrafanaError(Exception):
         return result
 
 
+def rewrap(err: GrafanaError, msg: str, cls: Optional[type] = None, **kwargs: Any) -> GrafanaError:
+    """A clearer error for ``err``: a new ``msg``, the same origin (method, path, status, message).
+
+    ``cls`` defaults to :class:`GrafanaAPIError`; ``kwargs`` override origin fields (``hint``).
+    """
+    fields = err.origin()
+    fields.update(kwargs)
+    return (cls or GrafanaAPIError)(msg, **fields)
+
+
 class GrafanaInputError(GrafanaError):
     """Options that cannot work; raised before any write is sent."""
+
+
+class GrafanaMissingLibrary(GrafanaInputError):
+    """A Python library an option needs is not installed (``exception`` is the import traceback)."""
+
+    def __init__(self, msg: str, *, exception: str) -> None:
+        super().__init__(msg)
+        self.exception = exception
+
+    def fail_kwargs(self) -> Dict[str, Any]:
+        return dict(super().fail_kwargs(), exception=self.exception)
+
+
+class GrafanaResultError(GrafanaError):
+    """A failure that still returns what the run found or did (``partial``, a module result)."""
+
+    def __init__(self, msg: str, partial: Dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(msg, **kwargs)
+        self.partial = partial
+
+    def fail_kwargs(self) -> Dict[str, Any]:
+        result = super().fail_kwargs()
+        result.update({k: v for k, v in self.partial.items() if k != "msg"})
+        return result
 
 
 class GrafanaAPIError(GrafanaError):

@@ -1,7 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, grafana_ops.auth contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Connection options shared by every module, and the one place errors become fail_json.
+"""The shared module runner: connection options, the client factory, and the one place
+errors become ``fail_json``.
+
+Every module's ``main()`` is ``run_module(grafana_module(argument_spec(), ...), run)``, where
+``run(module, clients)`` lives in the module_util named after the module and returns the result.
 
 The options are documented once, in the ``grafana_ops.auth.connection`` doc fragment; keep
 the two in step (the validate-modules sanity test compares them).
@@ -9,7 +13,7 @@ the two in step (the validate-modules sanity test compares them).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
@@ -17,7 +21,10 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._client import (
     REQUESTS_IMPORT_ERROR,
     GrafanaClient,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaError
+from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
+    GrafanaError,
+    GrafanaInputError,
+)
 
 
 def connection_argument_spec() -> Dict[str, Any]:
@@ -54,42 +61,82 @@ def grafana_module(argument_spec: Dict[str, Any], **kwargs: Any) -> AnsibleModul
     return module
 
 
-def client_from_params(params: Dict[str, Any], **overrides: Any) -> GrafanaClient:
-    """Build the client from module parameters (token wins over basic credentials)."""
-    options: Dict[str, Any] = dict(
-        token=params.get("token"),
-        username=None if params.get("token") else params.get("url_username"),
-        password=None if params.get("token") else params.get("url_password"),
-        org_id=params.get("org_id"),
-        validate_certs=params.get("validate_certs", True),
-        ca_path=params.get("ca_path"),
-        client_cert=params.get("client_cert"),
-        client_key=params.get("client_key"),
-        timeout=params.get("timeout") or 30,
-    )
-    options.update(overrides)
-    return GrafanaClient(params["url"], **options)
+NO_CREDENTIALS: Tuple[Optional[str], Optional[str], Optional[str]] = (None, None, None)
+_SAME: Any = object()
 
 
-def run_module(module: AnsibleModule, work: Callable[[GrafanaClient], Dict[str, Any]],
-               *, needs_credentials: bool = True) -> None:
-    """Build the client, run ``work`` and exit; a :class:`GrafanaError` fails the task once."""
-    params = module.params
-    if needs_credentials and not (params.get("token") or params.get("url_username")):
-        module.fail_json(msg="No credentials: set token (or GRAFANA_TOKEN), or url_username and "
-                             "url_password (or GRAFANA_USER and GRAFANA_PASSWORD).")
-    client: Optional[GrafanaClient] = None
+class Clients:
+    """The one place clients are built, from the module's connection options.
+
+    :meth:`connection` is the task's own client; :meth:`build` varies it (another base URL,
+    org, credential or retry count) for ``diagnose`` and the per-org reads of
+    ``textfile_metrics``.  Every client built here is remembered, so that the runner passes
+    each one's warnings on (plain HTTP) and the callers can count requests.
+    """
+
+    def __init__(self, params: Dict[str, Any]) -> None:
+        self.params = params
+        self.built: List[GrafanaClient] = []
+        self.notes: List[str] = []
+
+    def connection(self) -> GrafanaClient:
+        """The client for the task's ``url`` and credential (which must be given)."""
+        params = self.params
+        if not (params.get("token") or params.get("url_username")):
+            raise GrafanaInputError(
+                "No credentials: set token (or GRAFANA_TOKEN), or url_username and "
+                "url_password (or GRAFANA_USER and GRAFANA_PASSWORD).")
+        return self.build()
+
+    def build(self, *, url: Optional[str] = None, org_id: Any = _SAME,
+              credentials: Any = _SAME, retries: int = 3) -> GrafanaClient:
+        """A client for ``url`` (default: the ``url`` option) with the connection's TLS options.
+
+        ``credentials`` is ``(token, username, password)``; a token wins over Basic ones.
+        """
+        params = self.params
+        if credentials is _SAME:
+            credentials = (params.get("token"), params.get("url_username"), params.get("url_password"))
+        token, username, password = credentials
+        client = GrafanaClient(
+            url if url is not None else params["url"],
+            token=token,
+            username=None if token else username,
+            password=None if token else password,
+            org_id=params.get("org_id") if org_id is _SAME else org_id,
+            validate_certs=params.get("validate_certs", True),
+            ca_path=params.get("ca_path"),
+            client_cert=params.get("client_cert"),
+            client_key=params.get("client_key"),
+            timeout=params.get("timeout") or 30,
+            retries=retries,
+        )
+        self.built.append(client)
+        return client
+
+    def note(self, warning: str) -> None:
+        """A warning of the run itself (not of one client)."""
+        self.notes.append(warning)
+
+    def warnings(self) -> List[str]:
+        """Every warning, once each, in the order they arose."""
+        found = [w for client in self.built for w in client.warnings] + self.notes
+        return list(dict.fromkeys(found))
+
+
+def run_module(module: AnsibleModule, run: Callable[[AnsibleModule, Clients], Dict[str, Any]]) -> None:
+    """Run the module's ``run`` and exit; a :class:`GrafanaError` fails the task, once, here."""
+    clients = Clients(module.params)
     try:
-        client = client_from_params(params)
-        result = work(client)
+        result = run(module, clients)
     except GrafanaError as err:
-        _warn(module, client)
+        _warn(module, clients)
         module.fail_json(**err.fail_kwargs())
-    _warn(module, client)
+    _warn(module, clients)
     module.exit_json(**result)
 
 
-def _warn(module: AnsibleModule, client: Optional[GrafanaClient]) -> None:
-    """Pass the client's warnings (e.g. credentials over plain HTTP) on, success or failure."""
-    for warning in client.warnings if client is not None else ():
+def _warn(module: AnsibleModule, clients: Clients) -> None:
+    """Pass the warnings on (e.g. credentials over plain HTTP), success or failure."""
+    for warning in clients.warnings():
         module.warn(warning)

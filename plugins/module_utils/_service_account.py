@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, grafana_ops.auth contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Ensure one service account: read once, compare, write the minimum.
+"""The ``service_account`` module: ensure one account, read once, compare, write the minimum.
 
-Used by ``service_account`` and by ``service_accounts`` (which lists an org once and hands
+:func:`run` is the module's logic.  :class:`ServiceAccountManager` is also used by ``service_accounts`` (which lists an org once and hands
 each account in as ``current``, so reconciling N accounts costs one search, not N).
 
 Request budget per account: create = search + POST; unchanged = search; update = search +
@@ -24,13 +24,18 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaConnectionError,
     GrafanaError,
     GrafanaInputError,
+    rewrap,
 )
 from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_api import (
     SA_PATH,
-    canonical_role,
+    create_account,
+    delete_account,
     find_service_account,
+    grafana_version,
+    update_account,
 )
 
+ROLES = ("None", "Viewer", "Editor", "Admin")
 COMPARED_FIELDS = ("name", "role", "isDisabled")
 DEFAULT_ROLE = "Viewer"
 _VERSION = re.compile(r"^\s*v?(\d+)\.(\d+)")
@@ -83,7 +88,30 @@ class Outcome:
         return {"before": self.before, "after": self.after}
 
 
+# ------------------------------------------------------------------ the module
+def run(module: Any, clients: Any) -> Dict[str, Any]:
+    """The ``service_account`` module: ensure the account, report it (and a diff)."""
+    client = clients.connection()
+    spec = AccountSpec.from_params(module.params)
+    outcome = ServiceAccountManager(client, module.check_mode).ensure(spec)
+    result: Dict[str, Any] = {"changed": outcome.changed, "service_account": outcome.account}
+    if module._diff:
+        result["diff"] = outcome.diff()
+    return result
+
+
 # ------------------------------------------------------------------ pure logic
+def canonical_role(role: Optional[str]) -> Optional[str]:
+    """``viewer`` -> ``Viewer``: Grafana's role check is case-sensitive, users are not."""
+    if role is None:
+        return None
+    for known in ROLES:
+        if known.lower() == str(role).strip().lower():
+            return known
+    raise GrafanaInputError(
+        f"role {role!r} is not a Grafana role; use one of {', '.join(ROLES)} (any case).")
+
+
 def compared(account: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     """Only the fields the module manages, for diffs (``{}`` when there is no account)."""
     if not account:
@@ -186,46 +214,33 @@ def is_role_forbidden(err: GrafanaAPIError) -> bool:
 
 
 # ------------------------------------------------------------------ errors
-def grafana_version(client: GrafanaClient) -> Optional[str]:
-    """The version ``/api/health`` reports (no credential sent), or ``None``."""
-    try:
-        body = client.get("/api/health", auth=False, expected=None).body
-    except GrafanaError:
-        return None
-    return body.get("version") if isinstance(body, dict) else None
-
-
 def explain_write_error(client: GrafanaClient, err: GrafanaAPIError, role: Optional[str]) -> GrafanaError:
     """Turn the two role refusals into errors that say what to do; others pass through."""
-    where = dict(method=err.method, path=err.path, status=err.status,
-                 message=err.message, message_id=err.message_id)
     if role == "None" and is_invalid_role(err):
         version = grafana_version(client)
         major = major_version(version)
         if major is not None and major < 10:
-            return GrafanaAPIError(
-                f"role None needs Grafana 10.x or later; this Grafana is {version}, which only "
+            return rewrap(
+                err, f"role None needs Grafana 10.x or later; this Grafana is {version}, which only "
                 "knows Viewer, Editor and Admin. Use role Viewer (the lowest role it has) or "
-                "upgrade Grafana.", **where)
+                "upgrade Grafana.")
     if is_role_forbidden(err):
-        return GrafanaAPIError(
-            f"Grafana refused to give the service account role {role or '(unchanged)'}: "
+        return rewrap(
+            err, f"Grafana refused to give the service account role {role or '(unchanged)'}: "
             "\"can not assign a role higher than user's role\". The credential running this "
             "task has a lower org role than that; use an org Admin (or the server admin), or "
-            "ask for a lower role.", **where)
+            "ask for a lower role.")
     return err
 
 
-def login_conflict_error(err: GrafanaAPIError, spec: AccountSpec) -> GrafanaAPIError:
+def login_conflict_error(err: GrafanaAPIError, spec: AccountSpec) -> GrafanaError:
     """400 "already exists" but no account of that exact name: another login collides."""
-    return GrafanaAPIError(
-        f"Grafana says a service account or user with the login derived from {spec.name!r} "
+    return rewrap(
+        err, f"Grafana says a service account or user with the login derived from {spec.name!r} "
         "already exists, but no service account has exactly that name in this org. Logins are "
         "the name lower-cased with spaces turned into dashes, so names that differ only in "
         "case or space-versus-dash collide (as does a user with that login). Pick another "
-        "name, or manage the existing account by its exact name.",
-        method=err.method, path=err.path, status=err.status,
-        message=err.message, message_id=err.message_id)
+        "name, or manage the existing account by its exact name.")
 
 
 # ------------------------------------------------------------------ manager
@@ -252,7 +267,7 @@ class ServiceAccountManager:
         if current is None:
             return Outcome(changed=False, action="absent")
         if not self.check_mode:
-            self.client.delete(f"{SA_PATH}/{current['id']}", expected=(200, 404), shape=dict)
+            delete_account(self.client, current["id"])
         return Outcome(changed=True, action="deleted", before=compared(current))
 
     # ---------------------------------------------------------------- present
@@ -271,10 +286,10 @@ class ServiceAccountManager:
         if self.check_mode:
             return {**current, **changes}
         try:
-            response = self.client.patch(f"{SA_PATH}/{current['id']}", body=body, shape=dict)
+            answer = update_account(self.client, current["id"], body)
         except GrafanaAPIError as err:
             raise explain_write_error(self.client, err, spec.role) from None
-        return merge_update(current, body, response.body)
+        return merge_update(current, body, answer)
 
     def _create(self, spec: AccountSpec) -> Outcome:
         if self.check_mode:
@@ -289,7 +304,7 @@ class ServiceAccountManager:
     def _post(self, spec: AccountSpec) -> Tuple[str, Dict[str, Any]]:
         """Create the account: ``(created|adopted|raced, account)``."""
         try:
-            response = self.client.post(SA_PATH, body=create_body(spec), expected=(200, 201), shape=dict)
+            body = create_account(self.client, create_body(spec))
         except GrafanaAPIError as err:
             if is_already_exists(err):
                 return "raced", self._reread(spec, err, conflict=True)
@@ -300,7 +315,6 @@ class ServiceAccountManager:
             if not is_ambiguous(err):
                 raise
             return "adopted", self._reread(spec, err)
-        body = response.body
         if not isinstance(body, dict) or "id" not in body:  # 8.x answered {"id", "message"}
             return "created", self._reread(spec, None)
         return "created", body

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, grafana_ops.auth contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Read service accounts and their tokens with an expiry report (``service_account_info``).
+"""The ``service_account_info`` module: accounts and their tokens, with an expiry report.
 
 Cost: one search (plus one request per further page of 1000) and, when tokens are needed,
 one token listing per account that has tokens (the search already says how many).  Expiry
@@ -13,10 +13,16 @@ from __future__ import annotations
 import traceback
 from typing import Any, Dict, List, Optional, Tuple
 
+from ansible.module_utils.basic import missing_required_lib
+
 from ansible_collections.grafana_ops.auth.plugins.module_utils._client import GrafanaClient
-from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaInputError
+from ansible_collections.grafana_ops.auth.plugins.module_utils._duration import parse_duration
+from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
+    GrafanaInputError,
+    GrafanaMissingLibrary,
+)
 from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_api import (
-    SA_PATH,
+    account_tokens,
     iter_service_accounts,
 )
 from ansible_collections.grafana_ops.auth.plugins.module_utils._token_status import annotate_token
@@ -33,6 +39,19 @@ else:
 # Grafana's own "expiring soon" window: secondsUntilExpiration is only set within 7 days.
 DEFAULT_EXPIRING_WITHIN = 7 * 86400
 TOKEN_LIST_KEY = "token_list"
+
+
+def run(module: Any, clients: Any) -> Dict[str, Any]:
+    """The ``service_account_info`` module: validate ``query`` and ``expiring_within``, then read."""
+    params = module.params
+    if params["query"] is not None and JMESPATH_IMPORT_ERROR is not None:
+        raise GrafanaMissingLibrary(missing_required_lib("jmespath"), exception=JMESPATH_IMPORT_ERROR)
+    client = clients.connection()
+    query = compile_query(params["query"])
+    window = params["expiring_within"]
+    return collect(client, name=params["name"], search=params["search"],
+                   include_tokens=params["include_tokens"], query=query,
+                   expiring_within=None if window is None else parse_duration(window, "expiring_within"))
 
 
 def compile_query(expression: Optional[str]) -> Any:
@@ -54,13 +73,6 @@ def find_accounts(client: GrafanaClient, name: Optional[str], search: Optional[s
             if name is None or account.get("name") == name]
 
 
-def list_tokens(client: GrafanaClient, account: Dict[str, Any]) -> List[Dict[str, Any]]:
-    """The account's tokens; skips the request when the search says it has none."""
-    if account.get("tokens") == 0:
-        return []
-    return list(client.get(f"{SA_PATH}/{account['id']}/tokens", shape=list).body)
-
-
 def token_entry(account: Dict[str, Any], token: Dict[str, Any]) -> Dict[str, Any]:
     """One row of ``expiring_tokens``/``expired_tokens`` (``token`` is annotated)."""
     return {
@@ -75,7 +87,7 @@ def token_entry(account: Dict[str, Any], token: Dict[str, Any]) -> Dict[str, Any
     }
 
 
-def classify(token: Dict[str, Any], window: int) -> Optional[str]:
+def expiry_class(token: Dict[str, Any], window: int) -> Optional[str]:
     """``expired``, ``expiring`` (not expired, at most ``window`` seconds left) or ``None``."""
     if token.get("expired"):
         return "expired"
@@ -92,9 +104,9 @@ def token_report(client: GrafanaClient, accounts: List[Dict[str, Any]], window: 
     result: List[Dict[str, Any]] = []
     found: Dict[str, List[Dict[str, Any]]] = {"expiring": [], "expired": []}
     for account in accounts:
-        tokens = [annotate_token(token, now) for token in list_tokens(client, account)]
+        tokens = [annotate_token(token, now) for token in account_tokens(client, account)]
         for token in tokens:
-            kind = classify(token, window)
+            kind = expiry_class(token, window)
             if kind:
                 found[kind].append(token_entry(account, token))
         result.append({**account, TOKEN_LIST_KEY: tokens} if keep_lists else account)

@@ -1,10 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, grafana_ops.auth contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reconcile a whole org's list of service accounts and their tokens in one run.
+"""The ``service_accounts`` module: reconcile an org's list of accounts and tokens in one run.
 
-The ``service_accounts`` module (and through it the ``service_accounts`` role) uses this.
-It reuses the single-account logic (:class:`~._service_account.ServiceAccountManager`) and the
+:func:`run` is the module's logic (and through it the ``service_accounts`` role's).  It reuses the single-account logic (:class:`~._service_account.ServiceAccountManager`) and the
 token planner (:func:`~._service_account_token.ensure_token`) and only adds what a list needs:
 
 * every account and token spec is validated before the first request (:func:`parse_accounts`),
@@ -33,9 +32,11 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._duration import 
     format_duration,
     parse_duration,
 )
+from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import KeyFile
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaError,
     GrafanaInputError,
+    GrafanaResultError,
 )
 from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account import (
     AccountSpec,
@@ -44,15 +45,15 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account 
     compared,
     generate_login,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_token import (
-    TokenSpec,
-    ensure_token,
-    list_tokens,
-    owned_pattern,
-    token_spec,
-)
 from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_api import (
     iter_service_accounts,
+    list_tokens,
+)
+from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_token import ensure_token
+from ansible_collections.grafana_ops.auth.plugins.module_utils._token_plan import (
+    TokenSpec,
+    owned_pattern,
+    token_spec,
 )
 
 DEFAULT_EXPIRING_WITHIN = "7d"
@@ -60,6 +61,18 @@ FILE_OPTIONS = ("dest", "mode", "owner", "group")
 EXTSVC_MARKER = "-extsvc-"
 
 KeyFileFactory = Callable[[Mapping[str, Any]], Any]
+
+
+def run(module: Any, clients: Any) -> Dict[str, Any]:
+    """The ``service_accounts`` module: validate the whole list, then reconcile it."""
+    params = module.params
+    client = clients.connection()
+    requests = parse_accounts(params["accounts"])
+    within = expiring_seconds(params["expiring_within"])
+    reconciler = Reconciler(client, check_mode=module.check_mode, diff=module._diff,
+                            key_file_factory=lambda file_params: KeyFile(module, file_params),
+                            expiring_within=within, retire_previous=params["retire_previous"])
+    return reconciler.run(requests, purge=params["purge"])
 
 
 # ------------------------------------------------------------------ specs
@@ -258,7 +271,7 @@ class Summary:
                 + ("" if self.changed else " Nothing changed."))
 
 
-class ReconcileError(GrafanaError):
+class ReconcileError(GrafanaResultError):
     """A failure part-way: the task fails, but returns what was done (and minted keys)."""
 
     def __init__(self, cause: GrafanaError, summary: Summary, account: str, diff: bool) -> None:
@@ -266,15 +279,7 @@ class ReconcileError(GrafanaError):
         super().__init__(
             f"Reconciling service account {account!r} failed: {cause} Accounts finished before "
             f"the failure: {done}. Nothing after it was touched; fix the cause and rerun.",
-            method=cause.method, path=cause.path, status=cause.status,
-            message=cause.message, message_id=cause.message_id)
-        self.partial = summary.as_result(diff)
-        self.partial.pop("msg", None)  # the failure's own message is the msg
-
-    def fail_kwargs(self) -> Dict[str, Any]:
-        result = super().fail_kwargs()
-        result.update(self.partial)
-        return result
+            summary.as_result(diff), **cause.origin())
 
 
 # ------------------------------------------------------------------ reconciler

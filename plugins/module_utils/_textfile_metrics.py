@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, grafana_ops.auth contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Token expiry and diagnose verdicts as Prometheus metrics (``textfile_metrics``).
+"""The ``textfile_metrics`` module: token expiry and diagnose verdicts as Prometheus metrics.
 
-Pure formatting in the Prometheus text exposition format 0.0.4 (``# HELP`` and ``# TYPE``
+:func:`run` is the module's logic.  Pure formatting in the Prometheus text exposition format 0.0.4 (``# HELP`` and ``# TYPE``
 lines, label values escaped, families and series sorted, so the same input always gives the
 same bytes), the builders that turn Grafana's token listings and registered ``diagnose``
 results into metric families, and the atomic write of the file a node_exporter textfile
@@ -23,10 +23,16 @@ import math
 import os
 import re
 import tempfile
+import time
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
+from ansible_collections.grafana_ops.auth.plugins.module_utils._client import GrafanaClient, safe_url
 from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import write_synced
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaInputError
+from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_api import (
+    account_tokens,
+    iter_service_accounts,
+)
 from ansible_collections.grafana_ops.auth.plugins.module_utils._token_status import (
     is_expired,
     parse_time,
@@ -37,6 +43,86 @@ PREFIX = "grafana_ops_"
 CONTENT_TYPE = "text/plain; version=0.0.4"
 DEFAULT_MODE = "0644"
 VERDICTS = ("ok", "authentication", "authorization", "proxy", "connectivity")
+
+
+# ------------------------------------------------------------------ the module
+def run(module: Any, clients: Any) -> Dict[str, Any]:
+    """The ``textfile_metrics`` module: read, render, write the file only when it changed."""
+    params = module.params
+    # without service-account metrics no request is sent, so no credential is needed
+    client = clients.connection() if params["service_account_metrics"] else clients.build()
+    prefix = check_prefix(params["prefix"])
+    base = dict(check_labels(params["labels"]))
+    dest = params["dest"]
+    if not dest.endswith(".prom"):
+        module.warn(f"dest {dest} does not end in .prom: the node_exporter textfile collector "
+                    "reads only *.prom files.")
+    base[GRAFANA_LABEL] = params["instance"] if params["instance"] else safe_url(client.base_url)
+    metrics = MetricSet(prefix)
+    counts, stamp, hosts = collect_metrics(metrics, params, clients, client, base)
+    text = metrics.render()
+    before = read_text(dest)
+    changed = write_if_changed(module, dest, before, text)
+    result: Dict[str, Any] = {
+        "changed": changed, "dest": dest, "series": metrics.count(), "families": metrics.families(),
+        "service_accounts": counts["service_accounts"], "tokens": counts["tokens"], "hosts": hosts,
+        "timestamp": stamp,
+    }
+    if module._diff:
+        result["diff"] = {"before": before or "", "after": text, "before_header": dest, "after_header": dest}
+    return result
+
+
+def collect_metrics(metrics: "MetricSet", params: Mapping[str, Any], clients: Any, client: GrafanaClient,
+                    base: Dict[str, Any]) -> Tuple[Dict[str, int], float, int]:
+    """Fill ``metrics``; ``(counts, timestamp, hosts)``.  Nothing to write is an input error."""
+    counts = {"service_accounts": 0, "tokens": 0}
+    if params["service_account_metrics"]:
+        listings, now = read_listings(params, clients, client)
+        counts = add_service_accounts(metrics, listings, now, base)
+        stamp = now.timestamp()
+        metrics.add("metrics_timestamp_seconds", dict(base, source=SOURCE_SERVICE_ACCOUNTS), stamp)
+    else:
+        stamp = float(int(time.time()))
+    hosts = 0
+    if params["diagnose_results"]:
+        hosts = add_diagnose(metrics, params["diagnose_results"], stamp, base)
+        metrics.add("metrics_timestamp_seconds", dict(base, source=SOURCE_DIAGNOSE), stamp)
+    if not metrics.count():
+        raise GrafanaInputError("nothing to write: service_account_metrics is false and "
+                                "diagnose_results is empty.")
+    return counts, stamp, hosts
+
+
+def read_listings(params: Mapping[str, Any], clients: Any, client: GrafanaClient) -> Tuple[List[Listing], Any]:
+    """Every selected account of each organization with its tokens, and Grafana's clock."""
+    listings: List[Listing] = []
+    now = None
+    for org_id in params["org_ids"] or [params["org_id"]]:
+        if org_id is not None and org_id <= 0:
+            raise GrafanaInputError(f"org_ids: {org_id} is not an organization id (1 is Grafana's default org).")
+        org_client = client if org_id == params["org_id"] else clients.build(org_id=org_id)
+        for account in iter_service_accounts(org_client, params["search"]):
+            listings.append((org_id, account, account_tokens(org_client, account)))
+        now = org_client.now()  # the Date of this org's last answer: Grafana's clock
+    return listings, now
+
+
+def write_if_changed(module: Any, dest: str, before: Optional[str], text: str) -> bool:
+    """Write ``text`` atomically when it differs; otherwise fix owner, group and mode only."""
+    params = module.params
+    if before == text:
+        file_args = module.load_file_common_arguments(params, path=dest)
+        file_args["mode"] = params["mode"]
+        return module.set_fs_attributes_if_different(file_args, False)
+    if not module.check_mode:
+        def prepare(tmp: str) -> None:
+            file_args = module.load_file_common_arguments(params, path=tmp)
+            file_args["mode"] = params["mode"]
+            module.set_fs_attributes_if_different(file_args, False)
+        write_atomic(dest, text, prepare)
+    return True
+
 # what a host whose diagnose run failed (no verdict) is reported as
 ERROR_VERDICT = "error"
 ERROR_CAUSE = "diagnose_failed"

@@ -463,9 +463,11 @@ msg:
   sample: "verdict authentication: token_expired: The token has expired ... Fix: Mint a new token ..."
 """
 
-from ansible_collections.grafana_ops.auth.plugins.module_utils._runner import grafana_module
-from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaError
-from ansible_collections.grafana_ops.auth.plugins.module_utils._diagnose import diagnose, problem
+from ansible_collections.grafana_ops.auth.plugins.module_utils._diagnose import run
+from ansible_collections.grafana_ops.auth.plugins.module_utils._runner import (
+    grafana_module,
+    run_module,
+)
 
 
 def argument_spec() -> dict:
@@ -491,63 +493,11 @@ def argument_spec() -> dict:
     )
 
 
-_SINGLE_ONLY = ("token", "token_file", "authorization_header", "url_username", "url_password")
-_KEY_FIELDS = ("verdict", "causes", "identity", "parity", "credential", "request_count", "msg")
-
-
-def diagnose_keys(params: dict) -> tuple:
-    """Every entry of ``keys`` diagnosed in this one run; returns ``(result, warnings, failure)``."""
-    entries, warnings, causes = [], [], []
-    for index, key in enumerate(params["keys"]):
-        single = dict(params, keys=None, **{name: None for name in _SINGLE_ONLY})
-        single["token"] = key["token"]
-        for name in ("org_id", "service_account", "token_name"):
-            if key.get(name) is not None:
-                single[name] = key[name]
-        result, notes = diagnose(single)
-        entry = {name: result[name] for name in _KEY_FIELDS}
-        entry["label"] = key.get("label") or f"keys[{index}]"
-        entry["passed"] = (result["verdict"] == "ok" and bool(result["identity"].get("authenticated"))
-                           and (result["parity"]["match"] or not params.get("proxy_urls")))
-        entries.append(entry)
-        warnings += [w for w in notes if w not in warnings]
-        if not entry["passed"]:
-            causes += [dict(c, key=entry["label"]) for c in result["causes"]]
-    failed = [e for e in entries if not e["passed"]]
-    verdict = failed[0]["verdict"] if failed else "ok"
-    if failed and verdict == "ok":
-        verdict = "proxy" if not failed[0]["parity"]["match"] else "authentication"
-    msg = f"{len(entries) - len(failed)} of {len(entries)} key(s) passed"
-    if failed:
-        msg += ("; did not pass: " + "; ".join(
-            f"{e['label']} (verdict {e['verdict']}, causes {', '.join(c['code'] for c in e['causes']) or 'none'})"
-            for e in failed))
-    result = {"changed": False, "verdict": verdict, "causes": causes, "observations": [],
-              "identity": {}, "parity": {"match": all(e["parity"]["match"] for e in entries), "probes": []},
-              "token_lint": [], "credential": f"{len(entries)} key(s)",
-              "request_count": sum(e["request_count"] for e in entries), "key_results": entries, "msg": msg + "."}
-    fail = failed and (params.get("fail_on_problem") or params.get("require_parity"))
-    return result, warnings, (msg + "." if fail else None)
-
-
 def main() -> None:
     module = grafana_module(argument_spec(), supports_check_mode=True,
                             mutually_exclusive=[("admin_token", "admin_url_username")],
                             required_together=[("admin_url_username", "admin_url_password")])
-    try:
-        if module.params["keys"]:
-            result, warnings, failure = diagnose_keys(module.params)
-        else:
-            result, warnings = diagnose(module.params)
-            failure = problem(result, module.params)
-    except GrafanaError as err:
-        module.fail_json(**err.fail_kwargs())
-    for warning in warnings:
-        module.warn(warning)
-    if failure:
-        result["msg"] = failure
-        module.fail_json(**result)
-    module.exit_json(**result)
+    run_module(module, run)
 
 
 if __name__ == "__main__":

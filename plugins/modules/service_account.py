@@ -200,11 +200,7 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._runner import (
     grafana_module,
     run_module,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._client import GrafanaClient
-from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account import (
-    AccountSpec,
-    ServiceAccountManager,
-)
+from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account import run
 
 
 def argument_spec() -> Dict[str, Any]:
@@ -217,17 +213,7 @@ def argument_spec() -> Dict[str, Any]:
 
 
 def main() -> None:
-    module = grafana_module(argument_spec(), supports_check_mode=True)
-
-    def work(client: GrafanaClient) -> Dict[str, Any]:
-        spec = AccountSpec.from_params(module.params)
-        outcome = ServiceAccountManager(client, module.check_mode).ensure(spec)
-        result: Dict[str, Any] = {"changed": outcome.changed, "service_account": outcome.account}
-        if module._diff:
-            result["diff"] = outcome.diff()
-        return result
-
-    run_module(module, work)
+    run_module(grafana_module(argument_spec(), supports_check_mode=True), run)
 
 
 if __name__ == "__main__":

@@ -252,19 +252,11 @@ query_result:
 
 from typing import Any, Dict
 
-from ansible.module_utils.basic import missing_required_lib
-
 from ansible_collections.grafana_ops.auth.plugins.module_utils._runner import (
     grafana_module,
     run_module,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._client import GrafanaClient
-from ansible_collections.grafana_ops.auth.plugins.module_utils._duration import parse_duration
-from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_info import (
-    JMESPATH_IMPORT_ERROR,
-    collect,
-    compile_query,
-)
+from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_info import run
 
 
 def argument_spec() -> Dict[str, Any]:
@@ -280,18 +272,7 @@ def argument_spec() -> Dict[str, Any]:
 def main() -> None:
     module = grafana_module(argument_spec(), supports_check_mode=True,
                             mutually_exclusive=[("name", "search")])
-    params = module.params
-    if params["query"] is not None and JMESPATH_IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("jmespath"), exception=JMESPATH_IMPORT_ERROR)
-
-    def work(client: GrafanaClient) -> Dict[str, Any]:
-        query = compile_query(params["query"])
-        window = params["expiring_within"]
-        return collect(client, name=params["name"], search=params["search"],
-                       include_tokens=params["include_tokens"], query=query,
-                       expiring_within=None if window is None else parse_duration(window, "expiring_within"))
-
-    run_module(module, work)
+    run_module(module, run)
 
 
 if __name__ == "__main__":

@@ -355,12 +355,7 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._runner import ( 
     grafana_module,
     run_module,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._client import GrafanaClient  # noqa: E402
-from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import (  # noqa: E402
-    KeyFile,
-    key_file_params,
-)
-from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_token import run_token  # noqa: E402
+from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_token import run  # noqa: E402
 
 
 def argument_spec() -> Dict[str, Any]:
@@ -387,14 +382,7 @@ def main() -> None:
         mutually_exclusive=[("service_account", "service_account_id")],
         required_one_of=[("service_account", "service_account_id")],
     )
-    params = module.params
-    key_file = KeyFile(module, key_file_params(params)) if params["dest"] else None
-
-    def work(client: GrafanaClient) -> Dict[str, Any]:
-        return run_token(client, params, check_mode=module.check_mode, diff=module._diff,
-                         key_file=key_file)
-
-    run_module(module, work)
+    run_module(module, run)
 
 
 if __name__ == "__main__":

@@ -381,19 +381,13 @@ msg:
   sample: "2 listed account(s): 1 created, 0 updated, 0 deleted, 0 purged; 1 token(s) minted (0 rotation(s)), 0 pruned; 0 expiring soon."
 """
 
-from typing import Any, Dict, Mapping  # noqa: E402
+from typing import Any, Dict  # noqa: E402
 
 from ansible_collections.grafana_ops.auth.plugins.module_utils._runner import (  # noqa: E402
     grafana_module,
     run_module,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._client import GrafanaClient  # noqa: E402
-from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import KeyFile  # noqa: E402
-from ansible_collections.grafana_ops.auth.plugins.module_utils._service_accounts import (  # noqa: E402
-    Reconciler,
-    expiring_seconds,
-    parse_accounts,
-)
+from ansible_collections.grafana_ops.auth.plugins.module_utils._service_accounts import run  # noqa: E402
 
 
 def token_options() -> Dict[str, Any]:
@@ -430,21 +424,7 @@ def argument_spec() -> Dict[str, Any]:
 
 
 def main() -> None:
-    module = grafana_module(argument_spec(), supports_check_mode=True)
-    params = module.params
-
-    def key_file(file_params: Mapping[str, Any]) -> KeyFile:
-        return KeyFile(module, file_params)
-
-    def work(client: GrafanaClient) -> Dict[str, Any]:
-        requests = parse_accounts(params["accounts"])
-        within = expiring_seconds(params["expiring_within"])
-        reconciler = Reconciler(client, check_mode=module.check_mode, diff=module._diff,
-                                key_file_factory=key_file, expiring_within=within,
-                                retire_previous=params["retire_previous"])
-        return reconciler.run(requests, purge=params["purge"])
-
-    run_module(module, work)
+    run_module(grafana_module(argument_spec(), supports_check_mode=True), run)
 
 
 if __name__ == "__main__":

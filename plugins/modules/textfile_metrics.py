@@ -255,30 +255,13 @@ timestamp:
   sample: 1767348000.0
 """
 
-import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict
 
 from ansible_collections.grafana_ops.auth.plugins.module_utils._runner import (
-    client_from_params,
     grafana_module,
     run_module,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._client import GrafanaClient, safe_url
-from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaInputError
-from ansible_collections.grafana_ops.auth.plugins.module_utils._textfile_metrics import (
-    DEFAULT_MODE,
-    GRAFANA_LABEL,
-    SOURCE_DIAGNOSE,
-    SOURCE_SERVICE_ACCOUNTS,
-    MetricSet,
-    add_diagnose,
-    add_service_accounts,
-    check_labels,
-    check_prefix,
-    read_text,
-    write_atomic,
-)
-from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_info import find_accounts, list_tokens
+from ansible_collections.grafana_ops.auth.plugins.module_utils._textfile_metrics import DEFAULT_MODE, run
 
 
 def argument_spec() -> Dict[str, Any]:
@@ -301,76 +284,8 @@ def argument_spec() -> Dict[str, Any]:
     )
 
 
-def read_listings(module: Any, client: GrafanaClient) -> Tuple[List[Tuple[Optional[int], Dict[str, Any], List[Dict[str, Any]]]], Any]:
-    """Every selected account of each organization with its tokens, and Grafana's clock."""
-    params = module.params
-    listings = []
-    now = None
-    for org_id in params["org_ids"] or [params["org_id"]]:
-        if org_id is not None and org_id <= 0:
-            raise GrafanaInputError(f"org_ids: {org_id} is not an organization id (1 is Grafana's default org).")
-        org_client = client if org_id == params["org_id"] else client_from_params(params, org_id=org_id)
-        accounts = find_accounts(org_client, None, params["search"])
-        for account in accounts:
-            listings.append((org_id, account, list_tokens(org_client, account)))
-        now = org_client.now()  # the Date of this org's last answer: Grafana's clock
-    return listings, now
-
-
 def main() -> None:
-    module = grafana_module(argument_spec(), supports_check_mode=True, add_file_common_args=True)
-    params = module.params
-
-    def work(client: GrafanaClient) -> Dict[str, Any]:
-        prefix = check_prefix(params["prefix"])
-        user_labels = check_labels(params["labels"])
-        dest = params["dest"]
-        if not dest.endswith(".prom"):
-            module.warn(f"dest {dest} does not end in .prom: the node_exporter textfile collector "
-                        "reads only *.prom files.")
-        base = dict(user_labels)
-        base[GRAFANA_LABEL] = params["instance"] if params["instance"] else safe_url(client.base_url)
-        metrics = MetricSet(prefix)
-        counts = {"service_accounts": 0, "tokens": 0}
-        if params["service_account_metrics"]:
-            listings, now = read_listings(module, client)
-            counts = add_service_accounts(metrics, listings, now, base)
-            stamp = now.timestamp()
-            metrics.add("metrics_timestamp_seconds", dict(base, source=SOURCE_SERVICE_ACCOUNTS), stamp)
-        else:
-            stamp = float(int(time.time()))
-        hosts = 0
-        if params["diagnose_results"]:
-            hosts = add_diagnose(metrics, params["diagnose_results"], stamp, base)
-            metrics.add("metrics_timestamp_seconds", dict(base, source=SOURCE_DIAGNOSE), stamp)
-        if not metrics.count():
-            raise GrafanaInputError("nothing to write: service_account_metrics is false and "
-                                    "diagnose_results is empty.")
-        text = metrics.render()
-        before = read_text(dest)
-        changed = before != text
-        if not changed:
-            # the content is the same; owner, group and mode may still differ
-            file_args = module.load_file_common_arguments(params, path=dest)
-            file_args["mode"] = params["mode"]
-            changed = module.set_fs_attributes_if_different(file_args, False)
-        elif not module.check_mode:
-            def prepare(tmp: str) -> None:
-                file_args = module.load_file_common_arguments(params, path=tmp)
-                file_args["mode"] = params["mode"]
-                module.set_fs_attributes_if_different(file_args, False)
-            write_atomic(dest, text, prepare)
-        result: Dict[str, Any] = {
-            "changed": changed, "dest": dest, "series": metrics.count(), "families": metrics.families(),
-            "service_accounts": counts["service_accounts"], "tokens": counts["tokens"], "hosts": hosts,
-            "timestamp": stamp,
-        }
-        if module._diff:
-            result["diff"] = {"before": before or "", "after": text,
-                              "before_header": dest, "after_header": dest}
-        return result
-
-    run_module(module, work, needs_credentials=params["service_account_metrics"])
+    run_module(grafana_module(argument_spec(), supports_check_mode=True, add_file_common_args=True), run)
 
 
 if __name__ == "__main__":

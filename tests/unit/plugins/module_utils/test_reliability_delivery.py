@@ -14,7 +14,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import KeyFile, key_file_params
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaInputError
 from ansible_collections.grafana_ops.auth.plugins.module_utils._service_accounts import Reconciler, parse_accounts
-from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_token import plan_token, token_spec
+from ansible_collections.grafana_ops.auth.plugins.module_utils._token_plan import plan_token, token_spec
 
 from ansible_collections.grafana_ops.auth.tests.unit.module_args import patch_module_args
 

@@ -10,7 +10,8 @@ import datetime as dt
 import pytest
 
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaAPIError
-from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_token import ensure_token, token_spec
+from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_token import ensure_token
+from ansible_collections.grafana_ops.auth.plugins.module_utils._token_plan import token_spec
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.timezone.utc)
 DUPLICATE = {400: "service account token with given name already exists in the organization",

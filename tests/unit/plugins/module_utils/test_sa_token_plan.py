@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaInputError
-from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_token import (
+from ansible_collections.grafana_ops.auth.plugins.module_utils._token_plan import (
     TokenSpec,
     owned_tokens,
     plan_token,

@@ -11,7 +11,7 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import Gr
 from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_api import iter_service_accounts
 from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_info import (
     DEFAULT_EXPIRING_WITHIN,
-    classify,
+    expiry_class,
     collect,
     compile_query,
 )
@@ -33,7 +33,7 @@ DAY = 86400
     ({"expired": True, "seconds_left": 0, "revoked": True}, 0, "expired"),
 ])
 def test_classify(token, window, expected):
-    assert classify(token, window) == expected
+    assert expiry_class(token, window) == expected
 
 
 def fleet():

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 
+from ansible_collections.grafana_ops.auth.plugins.module_utils import _service_account_info
 from ansible_collections.grafana_ops.auth.plugins.modules import service_account, service_account_info
 from ansible_collections.grafana_ops.auth.tests.unit.plugins.module_utils.test_service_account_fake import (
     SA,
@@ -116,12 +117,12 @@ def test_info_bad_options_fail_before_any_request(fake, monkeypatch, capsys, arg
 
 
 def test_info_without_jmespath_asks_for_the_library(fake, monkeypatch, capsys):
-    monkeypatch.setattr(service_account_info, "JMESPATH_IMPORT_ERROR", "Traceback: no jmespath")
+    monkeypatch.setattr(_service_account_info, "JMESPATH_IMPORT_ERROR", "Traceback: no jmespath")
     code, result = run(service_account_info, {"query": "service_accounts"}, capsys)
     assert code == 1 and "jmespath" in result["msg"] and fake.log == []
 
 
 def test_info_without_query_does_not_need_jmespath(fake, monkeypatch, capsys):
-    monkeypatch.setattr(service_account_info, "JMESPATH_IMPORT_ERROR", "Traceback: no jmespath")
+    monkeypatch.setattr(_service_account_info, "JMESPATH_IMPORT_ERROR", "Traceback: no jmespath")
     code, result = run(service_account_info, {}, capsys)
     assert code == 0 and result["service_accounts"] == [] and result["query_result"] is None
