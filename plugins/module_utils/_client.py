@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import importlib
 import ipaddress
 import json
 import re
@@ -51,18 +52,19 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format imp
     secret_forms,
 )
 
-REQUESTS_IMPORT_ERROR: Optional[str]
-try:
-    import requests
-    from requests import exceptions as rexc
-    from requests.auth import AuthBase
-except ImportError:  # pragma: no cover - exercised through missing_required_lib
-    requests = None
-    rexc = None
-    AuthBase = object
-    REQUESTS_IMPORT_ERROR = traceback.format_exc()
-else:
-    REQUESTS_IMPORT_ERROR = None
+
+
+def optional_import(name: str) -> Tuple[Any, Optional[str]]:
+    """``(module, None)``, or ``(None, traceback)`` for ``missing_required_lib`` when absent."""
+    try:
+        return importlib.import_module(name), None
+    except ImportError:  # pragma: no cover - exercised through missing_required_lib
+        return None, traceback.format_exc()
+
+
+requests, REQUESTS_IMPORT_ERROR = optional_import("requests")
+rexc = requests.exceptions if requests is not None else None
+AuthBase = optional_import("requests.auth")[0].AuthBase if requests is not None else object
 
 USER_AGENT = "grafana_ops.auth/0.1.0"
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"))

@@ -10,12 +10,11 @@ is judged on the Grafana server's clock (``client.now()``), never the controller
 
 from __future__ import annotations
 
-import traceback
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.grafana_ops.auth.plugins.module_utils._client import GrafanaClient
+from ansible_collections.grafana_ops.auth.plugins.module_utils._client import GrafanaClient, optional_import
 from ansible_collections.grafana_ops.auth.plugins.module_utils._duration import parse_duration
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaInputError,
@@ -27,14 +26,7 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_api import (
 )
 from ansible_collections.grafana_ops.auth.plugins.module_utils._token_status import annotate_token
 
-JMESPATH_IMPORT_ERROR: Optional[str]
-try:
-    import jmespath
-except ImportError:  # pragma: no cover - exercised through missing_required_lib
-    jmespath = None
-    JMESPATH_IMPORT_ERROR = traceback.format_exc()
-else:
-    JMESPATH_IMPORT_ERROR = None
+jmespath, JMESPATH_IMPORT_ERROR = optional_import("jmespath")
 
 # Grafana's own "expiring soon" window: secondsUntilExpiration is only set within 7 days.
 DEFAULT_EXPIRING_WITHIN = 7 * 86400

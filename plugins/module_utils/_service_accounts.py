@@ -283,20 +283,20 @@ class ReconcileError(GrafanaResultError):
 
 
 # ------------------------------------------------------------------ reconciler
+@dataclass
 class Reconciler:
     """Apply a validated list to one org through one client."""
 
-    def __init__(self, client: GrafanaClient, *, check_mode: bool = False, diff: bool = False,
-                 key_file_factory: Optional[KeyFileFactory] = None,
-                 retire_previous: bool = True, expiring_within: int = 7 * 86400) -> None:
-        self.client = client
-        self.check_mode = check_mode
-        self.diff = diff
-        self.key_file_factory = key_file_factory
-        self.retire_previous = retire_previous
-        self.expiring_within = expiring_within
-        self.manager = ServiceAccountManager(client, check_mode=check_mode)
-        self.summary = Summary()
+    client: GrafanaClient
+    check_mode: bool = False
+    diff: bool = False
+    key_file_factory: Optional[KeyFileFactory] = None
+    retire_previous: bool = True
+    expiring_within: int = 7 * 86400
+    summary: Summary = field(default_factory=Summary, init=False)
+
+    def __post_init__(self) -> None:
+        self.manager = ServiceAccountManager(self.client, check_mode=self.check_mode)
 
     def run(self, requests: Sequence[AccountRequest], purge: bool = False) -> Dict[str, Any]:
         self._preflight_key_files(requests)

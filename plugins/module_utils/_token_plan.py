@@ -56,6 +56,22 @@ DELETE_ABSENT = "absent"
 
 
 # ------------------------------------------------------------------- options
+def token_argument_spec() -> Dict[str, Any]:
+    """The options of one token, shared by ``service_account_token`` and each entry of
+    ``service_accounts``' ``tokens`` (each module adds its own)."""
+    return dict(
+        name=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        ttl=dict(type="raw", default=DEFAULT_TTL, no_log=False),
+        rotation_window=dict(type="raw", default=DEFAULT_ROTATION_WINDOW, no_log=False),
+        keep_previous=dict(type="bool", default=True),
+        prune_expired=dict(type="bool", default=True),
+        dest=dict(type="path"),
+        mode=dict(type="raw", default="0600"),
+        return_key=dict(type="bool", default=False, no_log=False),
+    )
+
+
 @dataclass(frozen=True)
 class TokenSpec:
     """The validated options of one token (durations in seconds)."""

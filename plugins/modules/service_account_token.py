@@ -356,21 +356,14 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._runner import ( 
     run_module,
 )
 from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_token import run  # noqa: E402
+from ansible_collections.grafana_ops.auth.plugins.module_utils._token_plan import token_argument_spec  # noqa: E402
 
 
 def argument_spec() -> Dict[str, Any]:
     return dict(
         service_account=dict(type="str"),
         service_account_id=dict(type="int"),
-        name=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        ttl=dict(type="raw", default="30d", no_log=False),
-        rotation_window=dict(type="raw", default="0", no_log=False),
-        keep_previous=dict(type="bool", default=True),
-        prune_expired=dict(type="bool", default=True),
-        dest=dict(type="path"),
-        mode=dict(type="raw", default="0600"),
-        return_key=dict(type="bool", default=False, no_log=False),
+        **token_argument_spec(),
     )
 
 

@@ -388,22 +388,15 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._runner import ( 
     run_module,
 )
 from ansible_collections.grafana_ops.auth.plugins.module_utils._service_accounts import run  # noqa: E402
+from ansible_collections.grafana_ops.auth.plugins.module_utils._token_plan import token_argument_spec  # noqa: E402
 
 
 def token_options() -> Dict[str, Any]:
     return dict(
-        name=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        ttl=dict(type="raw", default="30d", no_log=False),
-        rotation_window=dict(type="raw", default="0", no_log=False),
-        keep_previous=dict(type="bool", default=True),
-        prune_expired=dict(type="bool", default=True),
-        dest=dict(type="path"),
-        mode=dict(type="raw", default="0600"),
+        token_argument_spec(),
         owner=dict(type="str"),
         group=dict(type="str"),
         key_missing=dict(type="bool", default=False, no_log=False),
-        return_key=dict(type="bool", default=False, no_log=False),
     )
 
 
