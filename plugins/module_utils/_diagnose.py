@@ -413,12 +413,8 @@ def diagnose(params: Dict[str, Any], clients: Optional[Clients] = None) -> Tuple
 
 def _blank_result(params: Dict[str, Any], credential: Credential) -> Dict[str, Any]:
     """An empty token: ``missing_credentials`` without sending a request (nothing could prove anything)."""
-    found = [rules.cause(
-        "missing_credentials",
-        f"The {credential.blank} holds no token, so there is no credential to test.",
-        "Write the service-account token into it (printf '%s' \"$TOKEN\" > file, or "
-        "grafana_ops.auth.service_account_token dest=), or give token / url_username instead.",
-        [f"{credential.blank}: no request was sent"])]
+    found = [rules.cause("missing_credentials", [f"{credential.blank}: no request was sent"],
+                         "blank", "blank", blank=credential.blank)]
     compared = {"match": not params.get("proxy_urls"), "probes": []}
     final = {"verdict": rules.verdict_for(found), "causes": found, "parity": compared,
              "identity": rules.identity({}, credential.facts, None)}

@@ -31,6 +31,14 @@ import binascii
 import re
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
+from ansible_collections.grafana_ops.auth.plugins.module_utils._causes import (
+    CAUSE_ORDER,
+    CAUSE_VERDICT,
+    VERDICT_ORDER,
+    cause,
+    remedy,
+    text,
+)
 from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import (
     is_glsa,
     legacy_key_name,
@@ -38,36 +46,6 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format imp
 )
 
 PROBES = ("health", "endpoint", "user", "org")
-VERDICT_ORDER = ("connectivity", "proxy", "authentication", "authorization")
-CAUSE_VERDICT = {
-    "grafana_unreachable": "connectivity",
-    "tls_error": "connectivity",
-    "proxy_unreachable": "proxy",
-    "proxy_basic_auth_intercepts": "proxy",
-    "proxy_strips_authorization": "proxy",
-    "proxy_path_mismatch": "proxy",
-    "proxy_answers_itself": "proxy",
-    "proxy_status_mismatch": "proxy",
-    "missing_credentials": "authentication",
-    "malformed_header": "authentication",
-    "token_whitespace": "authentication",
-    "token_malformed": "authentication",
-    "legacy_api_key": "authentication",
-    "token_expired": "authentication",
-    "token_revoked": "authentication",
-    "service_account_disabled": "authentication",
-    "service_account_deleted": "authentication",
-    "token_deleted": "authentication",
-    "token_invalid": "authentication",
-    "org_mismatch": "authentication",
-    "basic_auth_disabled": "authentication",
-    "basic_credentials_invalid": "authentication",
-    "unexpected_response": "authentication",
-    "insufficient_role": "authorization",
-    "endpoint_requires_user": "authorization",
-    "endpoint_removed": "authorization",
-}
-CAUSE_ORDER = tuple(CAUSE_VERDICT)
 USERS_ONLY = "endpoint only available for users"
 _PERMISSIONS = re.compile(r"Permissions needed:\s*(.+?)\s*$", re.S)
 _WHITESPACE_NAMES = {"\n": "a newline", "\r": "a carriage return", "\t": "a tab", " ": "a space",
@@ -302,41 +280,22 @@ def index_observations(observations: Iterable[Dict[str, Any]]) -> Tuple[Table, D
 
 
 # ----------------------------------------------------------------------------- causes
-def cause(code: str, summary: str, remediation: str, evidence: Iterable[str]) -> Dict[str, Any]:
-    return {"code": code, "summary": summary, "remediation": remediation, "evidence": list(evidence)}
-
-
 def _unreachable_cause(obs: Dict[str, Any], proxy: bool) -> Dict[str, Any]:
-    where = f"the proxy at {obs.get('base_url')}" if proxy else f"Grafana at {obs.get('base_url')}"
+    ev = [evidence_line(obs)]
+    fields = dict(base_url=obs.get("base_url"), error=obs.get("error"), status=obs.get("status"),
+                  probe=obs.get("probe"))
     if obs.get("error_kind") == "tls":
-        return cause("tls_error", f"The TLS handshake with {where} failed: its certificate is not trusted "
-                     "(self-signed, private CA, expired or issued for another host name).",
-                     "Set ca_path to the PEM file of the CA that signed the certificate (or fix the "
-                     "certificate); validate_certs=false only hides the problem.", [evidence_line(obs)])
+        where = f"the proxy at {obs.get('base_url')}" if proxy else f"Grafana at {obs.get('base_url')}"
+        return cause("tls_error", ev, where=where)
     if proxy:
-        return cause("proxy_unreachable", _proxy_unreachable_summary(obs),
-                     "Check that the proxy is running and that its upstream (proxy_pass / the "
-                     "service URL) points at the address where Grafana listens; the proxy's error "
-                     "log names the failing upstream.", [evidence_line(obs)])
-    return cause("grafana_unreachable", _grafana_unreachable_summary(obs),
-                 "Check url (scheme, host, port, sub-path) and that Grafana is running and reachable "
-                 "from the host that runs this task; its log says why it fails.", [evidence_line(obs)])
+        return cause("proxy_unreachable", ev, "error" if obs.get("error") else "gateway", **fields)
+    return cause("grafana_unreachable", ev, _grafana_unreachable_variant(obs), **fields)
 
 
-def _proxy_unreachable_summary(obs: Dict[str, Any]) -> str:
+def _grafana_unreachable_variant(obs: Dict[str, Any]) -> str:
     if obs.get("error"):
-        return f"Nothing usable answers at the proxy {obs.get('base_url')}: {obs['error']}."
-    return (f"The proxy {obs.get('base_url')} answers HTTP {obs['status']} itself: it cannot reach "
-            "Grafana (upstream down, wrong upstream address, or timeout).")
-
-
-def _grafana_unreachable_summary(obs: Dict[str, Any]) -> str:
-    if obs.get("error"):
-        return f"Grafana does not answer at {obs.get('base_url')}: {obs['error']}."
-    if obs.get("status", 0) >= 500:
-        return f"Grafana at {obs.get('base_url')} answers HTTP {obs['status']}: it is up but failing."
-    return (f"{obs.get('base_url')} does not serve Grafana's API ({obs['probe']} probe got HTTP "
-            f"{obs['status']}): wrong url, port or sub-path.")
+        return "error"
+    return "failing" if obs.get("status", 0) >= 500 else "not_api"
 
 
 def _direct_unreachable(obs: Optional[Dict[str, Any]]) -> bool:
@@ -396,12 +355,8 @@ def _authenticated_causes(direct: Dict[str, Dict[str, Any]], cred: Dict[str, Any
         return [unexpected_response(org, "the org probe (/api/org)")]
     found = ((org or {}).get("data") or {}).get("id")
     if org_id is not None and _ok(org) and found is not None and _int(found) != _int(org_id):
-        return [cause(
-            "org_mismatch",
-            f"The credential works, but in org {found}, not in the expected org {org_id}: this "
-            "Grafana ignores X-Grafana-Org-Id for tokens (9.x), so requests act on the wrong org.",
-            f"Use a token of a service account created in org {org_id}, or expect org {found}. "
-            "A token can never switch organization.", [evidence_line(org)])]
+        return [cause("org_mismatch", [evidence_line(org)], "header_ignored", "header_ignored",
+                      found=found, org_id=org_id)]
     return []
 
 
@@ -463,60 +418,33 @@ def describe_answer(obs: Dict[str, Any]) -> str:
 def unexpected_response(obs: Dict[str, Any], what: str) -> Dict[str, Any]:
     """Catch-all for a direct answer that is neither success nor a failure the rules know."""
     status = obs.get("status")
-    answer = describe_answer(obs)
-    if status is not None and 200 <= status < 300:
-        why = (f"{what} got HTTP {status} with {answer}, not Grafana's JSON identity, so nothing "
-               "proves that the credential authenticates")
-    else:
-        why = (f"{what} got HTTP {status} with {answer}: neither success nor a failure Grafana is "
-               "known to answer with, so nothing proves that the credential authenticates")
+    success = status is not None and 200 <= status < 300
     hints = []
     if status in (400, 413, 431) and obs.get("body") != "json":
-        hints.append("a 400/413/431 that is not Grafana's JSON usually means a request-size limit "
-                     "(a huge token or header: check the token file's size, and the server's header "
-                     "buffers)")
+        hints.append(remedy("unexpected_response", "hint_size"))
     if obs.get("body") in ("html", "text", "empty") or (obs.get("body") == "json" and not is_grafana_json(obs)
                                                         and not _ok(obs)):
-        hints.append(f"something other than Grafana's API answered at {obs.get('base_url')} (an SSO "
-                     "login page, a captive portal, another service, or a proxy): check url (host, "
-                     "port, sub-path)")
-    remediation = ("Check what answers at url: " + "; ".join(hints) + "." if hints else
-                   "Look at the evidence: Grafana's log (or whatever answered) says why it refused the "
-                   "request; fix that and run the diagnosis again.")
-    return cause("unexpected_response", f"Unexpected answer: {why}.", remediation, [evidence_line(obs)])
+        hints.append(remedy("unexpected_response", "hint_other", base_url=obs.get("base_url")))
+    return cause("unexpected_response", [evidence_line(obs)], "success" if success else "",
+                 "hints" if hints else "", what=what, status=status, answer=describe_answer(obs),
+                 hints="; ".join(hints))
 
 
 def _endpoint_removed(obs: Dict[str, Any]) -> Dict[str, Any]:
-    if 300 <= obs["status"] < 400:
-        summary = (f"Grafana redirects {obs['url']} instead of answering (HTTP {obs['status']}): "
-                   "the endpoint is not an API route here, or url lacks the sub-path Grafana is served under.")
-    else:
-        summary = (f"Grafana does not serve {obs['url']} (HTTP {obs['status']}): the endpoint does not "
-                   "exist in this version or was removed (for example /api/auth/keys in Grafana 12).")
-    return cause("endpoint_removed", summary,
-                 "Use the endpoint's replacement in this Grafana version (legacy API keys: "
-                 "/api/serviceaccounts and /api/serviceaccounts/<id>/tokens), and check url's sub-path.",
-                 [evidence_line(obs)])
+    variant = "redirect" if 300 <= obs["status"] < 400 else ""
+    return cause("endpoint_removed", [evidence_line(obs)], variant, url=obs["url"], status=obs["status"])
 
 
 def forbidden_cause(obs: Dict[str, Any]) -> Dict[str, Any]:
     """403 (and the newest 304 quirk): authenticated, but not allowed."""
     message = obs.get("message") or ""
     if message.lower() == USERS_ONLY or obs["status"] == 304:
-        return cause("endpoint_requires_user",
-                     f"The credential authenticated, but {obs['url']} is only available to users, not "
-                     "to service accounts ('Endpoint only available for users').",
-                     "Call it with a user's credentials, or use an endpoint meant for service "
-                     "accounts; the token itself is fine.", [evidence_line(obs)])
+        return cause("endpoint_requires_user", [evidence_line(obs)], url=obs["url"])
     needed = _PERMISSIONS.search(message)
     permission = needed.group(1) if needed else None
-    summary = ("The credential is valid (authenticated), but its role does not allow this request: "
-               + (f"Grafana needs {permission}." if permission else f"Grafana said {message or 'Forbidden'!r}."))
-    return cause("insufficient_role", summary,
-                 "Give the service account (or user) a role or permission that includes "
-                 + (permission or "what the endpoint needs")
-                 + " (for example with grafana_ops.auth.service_account role=Editor/Admin); "
-                 "a new token is not needed.", [evidence_line(obs)])
+    return cause("insufficient_role", [evidence_line(obs)], "permission" if permission else "",
+                 permission=permission, said=message or "Forbidden",
+                 needed=permission or "what the endpoint needs")
 
 
 def credential_cause(obs: Dict[str, Any], cred: Dict[str, Any], admin: Optional[Dict[str, Any]]) -> Dict[str, Any]:
@@ -537,9 +465,7 @@ def credential_cause(obs: Dict[str, Any], cred: Dict[str, Any], admin: Optional[
     if msg == "invalid basic auth header":
         return _malformed(ev)
     if msg == "unable to link api key to service account":
-        return cause("service_account_deleted", "The token's service account cannot be loaded (Grafana 9.x "
-                     "answers 500): the account was deleted or its row is damaged.",
-                     "Create the service account again and mint a new token for it.", ev)
+        return cause("service_account_deleted", ev, "unlinked")
     if mid == "api-key.invalid" or msg == "invalid api key":
         return _invalid_family(ev, cred, admin)
     return _unauthorized(ev, cred, admin, mid)
@@ -548,17 +474,11 @@ def credential_cause(obs: Dict[str, Any], cred: Dict[str, Any], admin: Optional[
 def _unauthorized(ev: List[str], cred: Dict[str, Any], admin: Optional[Dict[str, Any]], mid: str) -> Dict[str, Any]:
     """``auth.unauthorized`` (no credential Grafana could use) or the 10.x/11.x body-less fallback."""
     if cred["kind"] == "none":
-        return cause("missing_credentials", "No credential was sent, and Grafana requires one for this endpoint.",
-                     "Send 'Authorization: Bearer <service-account token>' (token or token_file), or "
-                     "Basic credentials (url_username/url_password).", ev)
+        return cause("missing_credentials", ev)
     if cred["header_malformed"]:
         return _malformed(ev)
     if cred["scheme"] == "basic" and cred.get("username") != "api_key":
-        return cause("basic_auth_disabled",
-                     "Grafana ignored the Basic credentials: basic authentication is disabled "
-                     "([auth.basic] enabled = false, or login is disabled), so no client accepted them.",
-                     "Use a service-account token (Authorization: Bearer glsa_...) instead, or enable "
-                     "[auth.basic] in grafana.ini.", ev)
+        return cause("basic_auth_disabled", ev)
     if cred["scheme"] == "other":
         return _malformed(ev)
     if mid == "auth.unauthorized" and cred["whitespace"]:
@@ -567,10 +487,7 @@ def _unauthorized(ev: List[str], cred: Dict[str, Any], admin: Optional[Dict[str,
 
 
 def _malformed(ev: List[str]) -> Dict[str, Any]:
-    return cause("malformed_header", "The Authorization header is not in a form Grafana reads (it needs "
-                 "exactly 'Bearer <token>' or 'Basic <base64 user:password>').",
-                 "Send 'Authorization: Bearer glsa_...' with a capital B and exactly one space, and "
-                 "nothing else in the value.", ev)
+    return cause("malformed_header", ev)
 
 
 def _invalid_family(ev: List[str], cred: Dict[str, Any], admin: Optional[Dict[str, Any]]) -> Dict[str, Any]:
@@ -579,16 +496,9 @@ def _invalid_family(ev: List[str], cred: Dict[str, Any], admin: Optional[Dict[st
         return _malformed(ev)
     fmt = cred.get("token_format")
     if fmt == "legacy":
-        return cause("legacy_api_key",
-                     f"The credential is a legacy API key ({cred.get('legacy_name')!r}); Grafana 12 "
-                     "no longer accepts API keys that do not belong to a service account.",
-                     "Migrate: create a service account with the key's role and mint a glsa_ token "
-                     "(grafana_ops.auth.service_account_token; playbook grafana_ops.auth.migrate_legacy_keys).", ev)
+        return cause("legacy_api_key", ev, legacy_name=cred.get("legacy_name"))
     if fmt in ("glsa_bad", "other"):
-        return cause("token_malformed",
-                     f"The token {cred['redacted']} is not a valid service-account token (its form or "
-                     "checksum is wrong: truncated, mistyped or another product's token).",
-                     "Copy the whole key again (46 characters, glsa_..._xxxxxxxx) or mint a new one.", ev)
+        return cause("token_malformed", ev, redacted=cred["redacted"])
     return refine_invalid(ev, cred, admin)
 
 
@@ -598,36 +508,22 @@ def refine_invalid(ev: List[str], cred: Dict[str, Any], admin: Optional[Dict[str
     Grafana has no API that maps a key to its account; only the ``service_account`` and
     ``token_name`` hints plus admin credentials can tell the three apart.
     """
-    fix = "Mint a new token (grafana_ops.auth.service_account_token) and deliver it to the client."
     if not admin or admin.get("error") or not admin.get("service_account_hint"):
-        why = (f" (the account lookup failed: {admin['error']})" if admin and admin.get("error") else
-               " Give admin credentials and the service_account (and token_name) hints to tell which.")
-        return cause("token_invalid", f"Grafana does not know the token {cred['redacted']}: it was deleted, its "
-                     "service account was deleted, or it never existed on this Grafana (wrong instance)." + why,
-                     fix, ev)
+        failed = bool(admin and admin.get("error"))
+        why = text("token_invalid", "why_failed" if failed else "why_hints", error=(admin or {}).get("error"))
+        return cause("token_invalid", ev, "unknown", redacted=cred["redacted"], why=why)
     name = admin["service_account_hint"]
     account = admin.get("service_account")
     if account is None:
-        return cause("service_account_deleted",
-                     f"There is no service account named {name!r} in org {admin.get('org_id') or 'of the admin'}: "
-                     "it was deleted, and deleting an account deletes all its tokens.",
-                     "Create the service account again and mint a new token for it.",
-                     ev + [f"account lookup: no service account named {name!r}"])
+        return cause("service_account_deleted", ev + [f"account lookup: no service account named {name!r}"],
+                     "lookup", name=name, org=admin.get("org_id") or "of the admin")
     tokens = admin.get("tokens") or []
     names = ", ".join(repr(t.get("name")) for t in tokens) or "none"
     token_name = admin.get("token_name_hint")
+    ev = ev + [f"account lookup: account {name!r} (id {account.get('id')}) has tokens: {names}"]
     if token_name and admin.get("token") is None:
-        return cause("token_deleted",
-                     f"Service account {name!r} exists but has no token named {token_name!r}: the token was deleted.",
-                     fix, ev + [f"account lookup: account {name!r} (id {account.get('id')}) has tokens: {names}"])
-    if token_name:
-        summary = (f"Service account {name!r} has a token named {token_name!r}, but this key is not it: "
-                   "the token was re-created or rotated (a new token has a new key), or the key belongs elsewhere.")
-    else:
-        summary = (f"Service account {name!r} exists, but Grafana does not know this key: one of its tokens "
-                   "was deleted, or the key belongs to another account or instance. Give token_name to tell which.")
-    return cause("token_invalid", summary, fix,
-                 ev + [f"account lookup: account {name!r} (id {account.get('id')}) has tokens: {names}"])
+        return cause("token_deleted", ev, name=name, token_name=token_name)
+    return cause("token_invalid", ev, "rotated" if token_name else "no_name", name=name, token_name=token_name)
 
 
 def _admin_token_note(admin: Optional[Dict[str, Any]]) -> List[str]:
@@ -639,55 +535,33 @@ def _admin_token_note(admin: Optional[Dict[str, Any]]) -> List[str]:
 
 
 def _expired(ev: List[str], admin: Optional[Dict[str, Any]]) -> Dict[str, Any]:
-    return cause("token_expired", "The token has expired (Grafana rejects a token once its expiry time is reached).",
-                 "Mint a new token (grafana_ops.auth.service_account_token) and deliver it; set "
-                 "rotation_window so that rotation happens before expiry.", ev + _admin_token_note(admin))
+    return cause("token_expired", ev + _admin_token_note(admin))
 
 
 def _revoked(ev: List[str], admin: Optional[Dict[str, Any]]) -> Dict[str, Any]:
-    return cause("token_revoked", "The token was revoked (for example by Grafana's secret scanning after it "
-                 "leaked); a revoked token never works again.",
-                 "Treat the key as leaked: find where it was exposed, delete it, and mint a new token.",
-                 ev + _admin_token_note(admin))
+    return cause("token_revoked", ev + _admin_token_note(admin))
 
 
 def _org_mismatch(ev: List[str], admin: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     home = (admin or {}).get("token_org_id")
     where = f" (it belongs to org {home})" if home else ""
-    return cause("org_mismatch", f"The token belongs to another organization than the one requested{where}; "
-                 "a token only works in its own org.",
-                 "Set org_id to the token's org, or use a token of a service account created in the "
-                 "requested org.", ev)
+    return cause("org_mismatch", ev, where=where)
 
 
 def _disabled(ev: List[str], admin: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     account = (admin or {}).get("service_account")
     extra = [f"account lookup: account {account.get('name')!r} (id {account.get('id')}) isDisabled "
              f"{account.get('isDisabled')}"] if account else []
-    return cause("service_account_disabled", "The token is valid, but its service account is disabled.",
-                 "Enable the account (grafana_ops.auth.service_account disabled=false) if it should work.",
-                 ev + extra)
+    return cause("service_account_disabled", ev + extra)
 
 
 def _basic_invalid(ev: List[str], cred: Dict[str, Any]) -> Dict[str, Any]:
-    if cred.get("password_is_token"):
-        fix = ("The password is a token: send it as 'Authorization: Bearer <token>' (token option), "
-               "or as Basic with the user name 'api_key'.")
-    else:
-        fix = "Check url_username and url_password (and that the user exists in this Grafana)."
-    return cause("basic_credentials_invalid",
-                 f"Grafana rejected the user name or password ({cred['redacted']}).", fix, ev)
+    fix = "password_is_token" if cred.get("password_is_token") else ""
+    return cause("basic_credentials_invalid", ev, "", fix, redacted=cred["redacted"])
 
 
 def _whitespace_cause(ev: List[str], trimmed_works: bool) -> Dict[str, Any]:
-    if trimmed_works:
-        summary = ("The token as read has whitespace (for example the trailing newline of a file); "
-                   "it works once trimmed, so the client that sends it untrimmed gets 401.")
-    else:
-        summary = "The token as read has whitespace, and even trimmed Grafana rejects it (see the other causes)."
-    return cause("token_whitespace", summary,
-                 "Write the token without a newline (printf '%s' \"$TOKEN\" > file, or "
-                 "grafana_ops.auth.service_account_token dest=) and strip values read from files.", ev)
+    return cause("token_whitespace", ev, "trimmed_works" if trimmed_works else "")
 
 
 # ----------------------------------------------------------------------------- proxies
@@ -754,90 +628,46 @@ def _proxy_probe_causes(obs: Dict[str, Any], direct: Optional[Dict[str, Any]], c
     dstatus = (direct or {}).get("status")
     ev = [evidence_line(obs)] + ([evidence_line(direct)] if direct else [])
     if status == 401 and not is_grafana_json(obs) and (obs.get("www_authenticate") or "").split(" ")[0].lower() in ("basic", "digest"):
-        return [cause("proxy_basic_auth_intercepts",
-                      f"The proxy {base} answers 401 itself (WWW-Authenticate: {obs['www_authenticate']}): "
-                      "its own basic authentication consumes the Authorization header, so Grafana never sees the token.",
-                      "Remove auth_basic (nginx) / the basicAuth middleware (Traefik) / AuthType Basic + "
-                      "Require valid-user (Apache) / http-request auth (HAProxy) / basic_auth or basicauth "
-                      "(Caddy) from the Grafana location, or protect only the UI paths; Grafana "
-                      "authenticates API calls itself.", ev)]
+        return [cause("proxy_basic_auth_intercepts", ev, base=base, www_authenticate=obs["www_authenticate"])]
     if _login_redirect(obs) and dstatus != status:
         return [_answers_itself(base, obs, direct, ev)]
     if (status == 404 or 300 <= status < 400) and dstatus != status:
-        return [cause("proxy_path_mismatch",
-                      f"Through the proxy {base}, {obs['probe']} answers HTTP {status} while Grafana directly "
-                      f"answers {dstatus}: the proxy's location / sub-path does not map to Grafana's paths.",
-                      "Make the proxied sub-path match Grafana's root_url (serve_from_sub_path = true, or "
-                      "strip the prefix in the proxy: rewrite (nginx) / stripPrefix (Traefik) / ProxyPass "
-                      "/prefix/ http://grafana/ (Apache) / http-request replace-path (HAProxy) / "
-                      "handle_path (Caddy)), make the proxy's location cover /api/, and give proxy_urls "
-                      "with the sub-path.", ev)]
+        return [cause("proxy_path_mismatch", ev, base=base, probe=obs["probe"], status=status,
+                      direct_status=dstatus)]
     if status == 401 and is_grafana_json(obs) and cred["kind"] != "none" and _stripped(obs, direct):
-        return [cause("proxy_strips_authorization",
-                      f"Grafana answers 401 through the proxy {base} but not directly: the proxy removes or "
-                      "replaces the Authorization header before it reaches Grafana.",
-                      "Remove 'proxy_set_header Authorization \"\"' / 'proxy_pass_request_headers off' (nginx), "
-                      "the headers middleware that sets Authorization to '' (Traefik customRequestHeaders), "
-                      "'RequestHeader unset Authorization' (Apache mod_headers), 'http-request del-header "
-                      "Authorization' (HAProxy) or 'header_up -Authorization' (Caddy reverse_proxy); "
-                      "the reverse_proxy role's templates keep the header.", ev)]
+        return [cause("proxy_strips_authorization", ev, base=base)]
     return []
 
 
 def _proxy_catch_all(base: str, obs: Optional[Dict[str, Any]], direct: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     ev = ([evidence_line(obs)] if obs else []) + ([evidence_line(direct)] if direct else [])
     if obs is None:
-        return cause("proxy_status_mismatch",
-                     f"Through the proxy {base} the {(direct or {}).get('probe')} probe was never answered as it "
-                     "was directly (an earlier probe through the proxy already failed).",
-                     "See the proxy's other evidence lines and its access/error log.", ev)
+        return cause("proxy_status_mismatch", ev, "unanswered", "unanswered", base=base,
+                     probe=(direct or {}).get("probe"))
     grafana = is_grafana_json(obs) or (obs.get("body") == "json" and _ok(obs) and isinstance(obs.get("data"), dict))
     if not grafana:
         return _answers_itself(base, obs, direct, ev)
-    return cause("proxy_status_mismatch",
-                 f"Through the proxy {base}, the {obs['probe']} probe gets HTTP {obs['status']} while Grafana "
-                 f"directly answers {(direct or {}).get('status')}: the proxy changes the request (headers, "
-                 "path, method or body) on its way to Grafana, or reaches another Grafana.",
-                 "Compare the proxy's configuration with the reverse_proxy role's template: it must pass "
-                 "the path, the Authorization and X-Grafana-Org-Id headers and the body unchanged to the "
-                 "same Grafana as url.", ev)
+    return cause("proxy_status_mismatch", ev, "status", "status", base=base, probe=obs["probe"],
+                 status=obs["status"], direct_status=(direct or {}).get("status"))
 
 
 def _answers_itself(base: str, obs: Dict[str, Any], direct: Optional[Dict[str, Any]], ev: List[str]) -> Dict[str, Any]:
     """The proxy (or something beside it) answered with its own page instead of passing the request on."""
     status = obs["status"]
-    answer = describe_answer(obs)
-    dstatus = (direct or {}).get("status")
+    return cause("proxy_answers_itself", ev, *(_answers_itself_variant(obs),) * 2, base=base,
+                 location=obs.get("location"), status=status, answer=describe_answer(obs),
+                 direct_status=(direct or {}).get("status"))
+
+
+def _answers_itself_variant(obs: Dict[str, Any]) -> str:
+    status = obs["status"]
     if _login_redirect(obs):
-        why = f"redirects to a login page ({obs.get('location')}): an SSO / auth gateway intercepts API calls"
-        fix = ("Exempt /api/ from the SSO or auth_request / forwardAuth gate (Grafana authenticates API calls "
-               "itself), or call Grafana's API on a URL that is not behind the login gate.")
-    elif status in (400, 413, 431, 414):
-        why = (f"answers HTTP {status} itself with {answer}: the request exceeds one of its limits "
-               "(header size: nginx large_client_header_buffers, Apache LimitRequestFieldSize, HAProxy "
-               "tune.bufsize; body size: client_max_body_size / LimitRequestBody / Caddy request_body max_size; "
-               "URL length), typically because the token or a cookie is far too large")
-        fix = ("Check the token (a token file that is not a single token makes a huge header), and raise "
-               "the proxy's header / body limits only if the request is legitimately that large.")
-    elif status in (401, 403, 405, 407):
-        why = (f"answers HTTP {status} itself with {answer}: an access rule of the proxy (deny/allow, "
-               "a WAF, limit_except, a location that does not cover /api/) refuses the request before "
-               "Grafana sees it")
-        fix = ("Make the proxy pass /api/ to Grafana: a location (nginx), router rule (Traefik), "
-               "<Location>/ProxyPass (Apache; no 'Require all denied'), use_backend/http-request deny "
-               "(HAProxy) or handle/reverse_proxy matcher (Caddy) that covers the API paths, without "
-               "deny rules or WAF blocks for them.")
-    elif status is not None and 200 <= status < 300:
-        why = (f"answers HTTP {status} with {answer} instead of Grafana's JSON: a login page, captive "
-               "portal or static site stands in front of Grafana")
-        fix = ("Route /api/ through to Grafana (proxy_pass / a router to the Grafana service) and keep "
-               "login pages away from the API paths.")
-    else:
-        why = (f"answers HTTP {status} with {answer} where Grafana directly answers {dstatus}: the "
-               "proxy, or a sidecar / WAF beside it, answers for itself")
-        fix = ("Look at the proxy's error log and any sidecar or WAF in front of Grafana; the answer "
-               "did not come from Grafana.")
-    return cause("proxy_answers_itself", f"The proxy {base} {why}.", fix, ev)
+        return "login"
+    if status in (400, 413, 431, 414):
+        return "limit"
+    if status in (401, 403, 405, 407):
+        return "access"
+    return "page" if status is not None and 200 <= status < 300 else "other"
 
 
 def _stripped(obs: Dict[str, Any], direct: Optional[Dict[str, Any]]) -> bool:
