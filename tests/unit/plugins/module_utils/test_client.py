@@ -10,8 +10,6 @@ import json
 
 import pytest
 import requests
-from requests.structures import CaseInsensitiveDict
-
 from ansible_collections.grafana_ops.auth.plugins.module_utils._client import (
     GrafanaClient,
     normalise_url,
@@ -22,43 +20,16 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaConnectionError,
     GrafanaInputError,
 )
-
-TOKEN = "glsa_iNValIdinValiDinvalidinvalidinva_5b582697"
-JSON = "application/json; charset=UTF-8"
-
-
-class FakeResponse:
-    def __init__(self, status, body=None, headers=None, text=None, content_type=JSON):
-        self.status_code = status
-        self.headers = CaseInsensitiveDict({"Content-Type": content_type, "Date": "Sun, 29 Nov 2026 12:00:00 GMT"})
-        self.headers.update(headers or {})
-        self.text = text if text is not None else (json.dumps(body) if body is not None else "")
-
-
-class FakeSession:
-    """Records every call and answers from a queue of responses or exceptions."""
-
-    def __init__(self, *answers):
-        self.answers = list(answers)
-        self.calls = []
-        self.headers = {}
-        self.verify = True
-        self.cert = None
-
-    def request(self, method, url, **kwargs):
-        self.calls.append(dict(method=method, url=url, **kwargs))
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
+from ansible_collections.grafana_ops.auth.tests.unit.grafana_fake import (
+    TOKEN,
+    FakeResponse,
+    ScriptedSession,
+    scripted_client,
+)
 
 
 def make(*answers, **kwargs):
-    session = FakeSession(*answers)
-    sleeps = []
-    kwargs.setdefault("token", TOKEN)
-    client = GrafanaClient("http://127.0.0.1:3000/grafana/", session=session, sleep=sleeps.append, **kwargs)
-    return client, session, sleeps
+    return scripted_client(answers, "http://127.0.0.1:3000/grafana/", **kwargs)
 
 
 def test_joins_sub_path_and_builds_bearer_and_org_headers():
@@ -229,14 +200,14 @@ def test_now_follows_the_server_date_header():
 
 
 def test_plain_http_to_a_remote_host_warns():
-    client = GrafanaClient("http://grafana.example.com", token=TOKEN, session=FakeSession())
+    client = GrafanaClient("http://grafana.example.com", token=TOKEN, session=ScriptedSession())
     assert any("plain HTTP" in w for w in client.warnings)
     assert TOKEN not in " ".join(client.warnings)
-    local = GrafanaClient("http://127.0.0.1:3000", token=TOKEN, session=FakeSession())
+    local = GrafanaClient("http://127.0.0.1:3000", token=TOKEN, session=ScriptedSession())
     assert local.warnings == []
 
 
 def test_retry_after_http_date():
-    now = GrafanaClient("http://localhost", session=FakeSession()).now()
+    now = GrafanaClient("http://localhost", session=ScriptedSession()).now()
     assert retry_after_seconds("garbage", now) is None
     assert retry_after_seconds("5", now) == 5.0

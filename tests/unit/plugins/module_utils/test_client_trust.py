@@ -21,7 +21,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote
 
 import pytest
-
 from ansible_collections.grafana_ops.auth.plugins.module_utils._client import (
     GrafanaClient,
     normalise_url,

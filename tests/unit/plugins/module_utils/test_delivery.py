@@ -9,17 +9,16 @@ import os
 import stat
 
 import pytest
-
 from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import (
     DeliveryError,
     KeyFile,
     key_file_params,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaInputError
-
-from ansible_collections.grafana_ops.auth.tests.unit.module_args import patch_module_args
+from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
+    GrafanaInputError,
+)
+from ansible_collections.grafana_ops.auth.tests.unit.toolkit import patch_module_args
 
 KEY = "glsa_iNValIdinValiDinvalidinvalidinva_5b582697"
 

@@ -12,9 +12,12 @@ import base64
 import json
 
 import pytest
-
-from ansible_collections.grafana_ops.auth.plugins.module_utils import _diagnosis as rules
-from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import glsa_checksum
+from ansible_collections.grafana_ops.auth.plugins.module_utils import (
+    _diagnosis as rules,
+)
+from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import (
+    glsa_checksum,
+)
 
 DIRECT = "http://127.0.0.1:3000"
 PROXY = "http://127.0.0.1:8080"

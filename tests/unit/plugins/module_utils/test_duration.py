@@ -5,9 +5,13 @@
 from __future__ import annotations
 
 import pytest
-
-from ansible_collections.grafana_ops.auth.plugins.module_utils._duration import format_duration, parse_duration
-from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaInputError
+from ansible_collections.grafana_ops.auth.plugins.module_utils._duration import (
+    format_duration,
+    parse_duration,
+)
+from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
+    GrafanaInputError,
+)
 
 
 @pytest.mark.parametrize("value, seconds", [

@@ -8,7 +8,6 @@ import base64
 import json
 
 import pytest
-
 from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import (
     glsa_checksum,
     is_glsa,

@@ -10,102 +10,28 @@ import json
 
 import pytest
 import requests
-from requests.structures import CaseInsensitiveDict
-
-from ansible_collections.grafana_ops.auth.plugins.modules import diagnose
 from ansible_collections.grafana_ops.auth.plugins.module_utils import _diagnose as probe
-from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import glsa_checksum
+from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import (
+    glsa_checksum,
+)
+from ansible_collections.grafana_ops.auth.plugins.modules import diagnose
+from ansible_collections.grafana_ops.auth.tests.unit.grafana_fake import (
+    BASE_URL,
+    PROXY_URL,
+    FakeGrafanaBehindProxy,
+)
+from ansible_collections.grafana_ops.auth.tests.unit.toolkit import patch_module_args
 
-from ansible_collections.grafana_ops.auth.tests.unit.module_args import patch_module_args
-
-DIRECT = "http://127.0.0.1:3000"
-PROXY = "http://127.0.0.1:8080/grafana"
+DIRECT = BASE_URL
+PROXY = PROXY_URL
 SECRET = "Zyxwvutsrqponmlkjihgfedcba987654"
 TOKEN = f"glsa_{SECRET}_{glsa_checksum('glsa_' + SECRET)}"
 ADMIN_PASSWORD = "admin-password-4711"
-JSON = "application/json; charset=UTF-8"
-
-
-def unauthorized(message, message_id):
-    return 401, {"extra": None, "message": message, "messageId": message_id, "statusCode": 401, "traceID": ""}
-
-
-class FakeResponse:
-    def __init__(self, status, body=None, text=None, headers=None, content_type=JSON):
-        self.status_code = status
-        self.headers = CaseInsensitiveDict({"Content-Type": content_type, "Date": "Sun, 29 Nov 2026 12:00:00 GMT"})
-        self.headers.update(headers or {})
-        self.text = text if text is not None else (json.dumps(body) if body is not None else "")
-
-
-class FakeGrafana:
-    """A 12.2-like Grafana behind an optional proxy that may strip Authorization."""
-
-    def __init__(self):
-        self.calls = []
-        self.expired = False
-        self.strip = False
-        self.proxy_down = False
-        self.echo_token = False
-        self.org = 1
-        self.proxy_answer = None        # (status, text, content type): the proxy answers every request itself
-        self.proxy_auth_answer = None   # the same, only for requests that carry Authorization
-        self.everything = None          # Grafana "directly" answers every authenticated probe with this
-        self.admin_password = ADMIN_PASSWORD
-
-    def request(self, method, url, headers=None, **kwargs):
-        headers = dict(headers or {})
-        self.calls.append((method, url, headers.get("Authorization"), headers.get("X-Grafana-Org-Id")))
-        if url.startswith(PROXY):
-            if self.proxy_down:
-                raise requests.exceptions.ConnectionError("[Errno 111] Connection refused")
-            if self.proxy_answer:
-                return FakeResponse(self.proxy_answer[0], text=self.proxy_answer[1], content_type=self.proxy_answer[2])
-            if self.proxy_auth_answer and headers.get("Authorization"):
-                return FakeResponse(self.proxy_auth_answer[0], text=self.proxy_auth_answer[1],
-                                    content_type=self.proxy_auth_answer[2])
-            if self.strip:
-                headers.pop("Authorization", None)
-            url = DIRECT + url[len(PROXY):]
-        if self.everything and not url.endswith("/api/health"):
-            return FakeResponse(*self.everything)
-        return FakeResponse(*self.answer(url[len(DIRECT):], headers))
-
-    def answer(self, path, headers):
-        if path == "/api/health":
-            return 200, {"database": "ok", "version": "12.2.0"}
-        auth = headers.get("Authorization")
-        if auth == "Basic " + base64.b64encode(f"admin:{self.admin_password}".encode()).decode():
-            return self.admin(path)
-        if auth is None or not auth.startswith("Bearer "):
-            return unauthorized("Unauthorized", "auth.unauthorized")
-        if auth != f"Bearer {TOKEN}":
-            if self.echo_token:
-                return 401, {"message": f"Invalid API key {auth}", "messageId": "api-key.invalid"}
-            return unauthorized("Invalid API key", "api-key.invalid")
-        if self.expired:
-            return unauthorized("Expired API key", "api-key.expired")
-        if headers.get("X-Grafana-Org-Id") not in (None, str(self.org)):
-            return unauthorized("API key does not belong to the requested organization", "api-key.organization-mismatch")
-        return {"/api/dashboards/home": (200, {"meta": {}}),
-                "/api/user": (200, {"id": 0, "uid": "service-account:7", "login": "sa-1-ci", "name": "ci", "orgId": 1}),
-                "/api/org": (200, {"id": 1, "name": "Main Org."})}.get(path, (404, {"message": "Not found"}))
-
-    def admin(self, path):
-        if path.startswith("/api/serviceaccounts/search"):
-            return 200, {"totalCount": 1, "page": 1, "perPage": 1000,
-                         "serviceAccounts": [{"id": 7, "name": "ci", "login": "sa-1-ci", "role": "Viewer"}]}
-        if path.startswith("/api/serviceaccounts/7/tokens"):
-            return 200, [{"id": 3, "name": "ci-token", "expiration": "2026-11-28T00:00:00Z", "hasExpired": True,
-                          "isRevoked": False, "lastUsedAt": None}]
-        if path.startswith("/api/serviceaccounts/7"):
-            return 200, {"id": 7, "name": "ci", "login": "sa-1-ci", "role": "Viewer", "isDisabled": False, "orgId": 1}
-        return 404, {"message": "Not found"}
 
 
 @pytest.fixture
 def grafana(monkeypatch):
-    fake = FakeGrafana()
+    fake = FakeGrafanaBehindProxy(TOKEN, ADMIN_PASSWORD)
     monkeypatch.setattr(requests.Session, "request", lambda self, method, url, **kw: fake.request(method, url, **kw))
     return fake
 
@@ -129,10 +55,10 @@ def test_ok_direct_and_proxy_in_eight_requests(grafana, capsys):
     assert [(o["target"], o["probe"], o["status"]) for o in result["observations"]] == [
         ("direct", "health", 200), ("direct", "endpoint", 200), ("direct", "user", 200), ("direct", "org", 200),
         ("proxy", "health", 200), ("proxy", "endpoint", 200), ("proxy", "user", 200), ("proxy", "org", 200)]
-    assert len(grafana.calls) == 8 == result["request_count"]
-    assert grafana.calls[0][2] is None                      # health: no credential
-    assert all(c[2] == f"Bearer {TOKEN}" for c in grafana.calls if not c[1].endswith("/api/health"))
-    assert all(c[3] == "1" for c in grafana.calls)          # X-Grafana-Org-Id
+    assert len(grafana.sent) == 8 == result["request_count"]
+    assert grafana.sent[0][2] is None                      # health: no credential
+    assert all(c[2] == f"Bearer {TOKEN}" for c in grafana.sent if not c[1].endswith("/api/health"))
+    assert all(c[3] == "1" for c in grafana.sent)          # X-Grafana-Org-Id
     assert result["identity"]["kind"] == "service_account" and result["identity"]["id"] == 7
     assert result["msg"].startswith("verdict ok:")
     assert result["changed"] is False
@@ -145,16 +71,16 @@ def test_token_file_with_newline_works_once_trimmed(grafana, capsys, tmp_path):
     assert [f["code"] for f in result["token_lint"]] == ["token_whitespace"]
     assert [c["code"] for c in result["causes"]] == ["token_whitespace"]
     assert "works once trimmed" in result["causes"][0]["summary"]
-    assert grafana.calls[1][2] == f"Bearer {TOKEN}"         # probed trimmed
+    assert grafana.sent[1][2] == f"Bearer {TOKEN}"         # probed trimmed
 
 
 def test_raw_header_sent_verbatim(grafana, capsys):
     result = run(capsys, authorization_header=f"bearer {TOKEN}", fail_on_problem=True)
-    assert grafana.calls[1][2] == f"bearer {TOKEN}"
+    assert grafana.sent[1][2] == f"bearer {TOKEN}"
     assert result["_rc"] == 1 and result["failed"] is True
     assert result["verdict"] == "authentication" and result["causes"][0]["code"] == "malformed_header"
     assert "malformed_header" in result["msg"] and "Fix:" in result["msg"]
-    assert len(grafana.calls) == 2                          # no user/org probe after a 401
+    assert len(grafana.sent) == 2                          # no user/org probe after a 401
 
 
 def test_proxy_strips_fails_parity_naming_the_cause(grafana, capsys):
@@ -164,7 +90,7 @@ def test_proxy_strips_fails_parity_naming_the_cause(grafana, capsys):
     assert [c["code"] for c in result["causes"]] == ["proxy_strips_authorization"]
     assert result["parity"]["match"] is False
     assert result["msg"].startswith("Parity failed: proxy_strips_authorization")
-    assert len(grafana.calls) == 6
+    assert len(grafana.sent) == 6
 
 
 def test_proxy_down(grafana, capsys):
@@ -172,7 +98,7 @@ def test_proxy_down(grafana, capsys):
     result = run(capsys, token=TOKEN, proxy_urls=[PROXY])
     assert result["verdict"] == "proxy" and result["causes"][0]["code"] == "proxy_unreachable"
     assert result["_rc"] == 0                               # an observation, not a task failure
-    assert len(grafana.calls) == 5
+    assert len(grafana.sent) == 5
 
 
 def test_expired_with_admin_details(grafana, capsys):
@@ -188,7 +114,7 @@ def test_org_mismatch_names_the_token_org(grafana, capsys):
     result = run(capsys, token=TOKEN, org_id=2)
     assert result["causes"][0]["code"] == "org_mismatch"
     assert "org 1" in result["causes"][0]["summary"]
-    assert grafana.calls[-1][3] is None                     # asked without the org header
+    assert grafana.sent[-1][3] is None                     # asked without the org header
 
 
 def test_echoed_secret_is_scrubbed(grafana, capsys):
@@ -202,7 +128,7 @@ def test_echoed_secret_is_scrubbed(grafana, capsys):
 def test_missing_token_file_fails_clearly(grafana, capsys, tmp_path):
     result = run(capsys, token_file=str(tmp_path / "absent"))
     assert result["_rc"] == 1 and "cannot be read" in result["msg"]
-    assert grafana.calls == []
+    assert grafana.sent == []
 
 
 def test_no_credential(grafana, capsys, monkeypatch):
@@ -257,7 +183,7 @@ def test_blank_token_file_is_missing_credentials_without_a_request(grafana, caps
     path = tmp_path / "token"
     path.write_text(content, encoding="utf-8")
     result = run(capsys, token_file=str(path), proxy_urls=[PROXY])
-    assert grafana.calls == [] and result["request_count"] == 0 and result["observations"] == []
+    assert grafana.sent == [] and result["request_count"] == 0 and result["observations"] == []
     assert [c["code"] for c in result["causes"]] == ["missing_credentials"]
     assert result["verdict"] == "authentication" and result["parity"]["match"] is False
     assert str(path) in result["causes"][0]["summary"] and str(path) in result["token_lint"][0]["message"]
@@ -268,12 +194,12 @@ def test_blank_token_file_with_require_parity_says_nothing_was_compared(grafana,
     path.write_text("\n")
     result = run(capsys, token_file=str(path), proxy_urls=[PROXY], require_parity=True)
     assert result["_rc"] == 1 and result["msg"].startswith("Parity not checked: no probe was sent.")
-    assert "missing_credentials" in result["msg"] and grafana.calls == []
+    assert "missing_credentials" in result["msg"] and grafana.sent == []
 
 
 def test_blank_token_option(grafana, capsys):
     result = run(capsys, token="   ")
-    assert grafana.calls == [] and [c["code"] for c in result["causes"]] == ["missing_credentials"]
+    assert grafana.sent == [] and [c["code"] for c in result["causes"]] == ["missing_credentials"]
 
 
 def test_short_admin_password_keeps_prose_and_never_survives(grafana):

@@ -15,21 +15,19 @@ import stat
 
 import pytest
 import requests
-
-from ansible_collections.grafana_ops.auth.plugins.modules import service_account_token
-from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import is_glsa
-from ansible_collections.grafana_ops.auth.tests.unit.plugins.module_utils.test_sa_token_apply import (
-    FakeGrafana,
+from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import (
+    is_glsa,
 )
-
-from ansible_collections.grafana_ops.auth.tests.unit.module_args import patch_module_args
+from ansible_collections.grafana_ops.auth.plugins.modules import service_account_token
+from ansible_collections.grafana_ops.auth.tests.unit.grafana_fake import bots_grafana
+from ansible_collections.grafana_ops.auth.tests.unit.toolkit import patch_module_args
 
 PASSWORD = "s3cret-admin-password"
 
 
 @pytest.fixture
 def grafana(monkeypatch):
-    fake = FakeGrafana()
+    fake = bots_grafana()
     monkeypatch.setattr(requests.Session, "request", lambda self, method, url, **kw: fake.request(method, url, **kw))
     return fake
 
@@ -64,10 +62,10 @@ def test_mints_delivers_and_is_idempotent(grafana, capsys, tmp_path):
     assert PASSWORD not in json.dumps(result)
     assert "expires in 30d" in result["msg"]  # not masked: ttl is no secret
 
-    grafana.calls.clear()
+    grafana.log.clear()
     again = run_module(capsys, dest=str(dest), ttl="30d", rotation_window="7d")
     assert again["changed"] is False and "key" not in again and again["dest_written"] is False
-    assert [c[0] for c in grafana.calls] == ["GET", "GET"]
+    assert [c.split()[0] for c in grafana.calls()] == ["GET", "GET"]
     assert dest.read_text() == key
 
 
@@ -80,7 +78,7 @@ def test_lost_dest_re_mints_with_a_warning(grafana, capsys, tmp_path):
     assert result["key"] != first["key"] and dest.read_text() == result["key"]
     assert result["token"]["name"].startswith("ci-r")
     assert "missing although token 'ci' is still valid" in json.dumps(result["warnings"])
-    assert grafana.names() == ["ci", result["token"]["name"]]  # keep_previous defaults to true
+    assert sorted(grafana.token_names("ci-bot")) == ["ci", result["token"]["name"]]  # keep_previous defaults to true
 
 
 def test_mode_drift_is_fixed_without_minting(grafana, capsys, tmp_path):
@@ -109,7 +107,7 @@ def test_missing_dest_directory_fails_before_minting(grafana, capsys, tmp_path):
 def test_rotation_window_not_shorter_than_ttl_fails_before_any_request(grafana, capsys):
     result = run_module(capsys, ttl="7d", rotation_window="7d")
     assert result["failed"] is True and "must be shorter than ttl" in result["msg"]
-    assert grafana.calls == []
+    assert grafana.calls() == []
 
 
 @pytest.mark.parametrize("args, message", [
@@ -138,15 +136,15 @@ def test_a_decimal_yaml_mode_is_refused_before_any_request(grafana, capsys, tmp_
     result = run_module(capsys, dest=str(dest), mode=mode)
     assert result["failed"] is True and f"mode {mode} is a YAML integer" in result["msg"]
     assert "'0600'" in result["msg"]
-    assert grafana.calls == [] and not dest.exists()
+    assert grafana.calls() == [] and not dest.exists()
 
 
 @pytest.mark.parametrize("option, value", [("ttl", "3000000d"), ("ttl", "9" * 20),
                                            ("rotation_window", "300000w")])
 def test_a_ttl_beyond_what_grafana_accepts_is_refused_before_any_request(grafana, capsys, option, value):
     for check_mode in (False, True):
-        grafana.calls.clear()
+        grafana.log.clear()
         result = run_module(capsys, **{option: value, "_ansible_check_mode": check_mode})
         assert result["failed"] is True and result["msg"].startswith(f"{option}: ")
         assert "at most" in result["msg"] and "Traceback" not in json.dumps(result)
-        assert grafana.calls == [] and grafana.names() == []
+        assert grafana.calls() == [] and sorted(grafana.token_names("ci-bot")) == []

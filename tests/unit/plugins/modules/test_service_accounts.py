@@ -10,37 +10,19 @@ import os
 import stat
 
 import pytest
-import requests
-
-
 from ansible_collections.grafana_ops.auth.plugins.modules import service_accounts
-from ansible_collections.grafana_ops.auth.tests.unit.plugins.module_utils.test_reconcile import TokenFake
-from ansible_collections.grafana_ops.auth.tests.unit.plugins.module_utils.test_service_account_fake import SA
-
-from ansible_collections.grafana_ops.auth.tests.unit.module_args import patch_module_args
-
-CONNECTION = {"url": "http://127.0.0.1:3000", "url_username": "admin", "url_password": "admin-secret"}
+from ansible_collections.grafana_ops.auth.tests.unit.grafana_fake import SA
+from ansible_collections.grafana_ops.auth.tests.unit.toolkit import CONNECTION, run_main
 
 
 @pytest.fixture
-def fake(monkeypatch):
-    grafana = TokenFake()
-    monkeypatch.setattr(requests.Session, "request", lambda _self, method, url, **kw: grafana.request(method, url, **kw))
-    return grafana
+def fake(grafana_session):
+    return grafana_session
 
 
 def run(args, capsys):
     """Run ``main()`` with ``args``; return (exit code, result dict)."""
-    args = {**CONNECTION, **args}
-    with patch_module_args(args):
-        code = _main()
-    return code, json.loads(capsys.readouterr().out)
-
-
-def _main():
-    with pytest.raises(SystemExit) as caught:
-        service_accounts.main()
-    return caught.value.code
+    return run_main(service_accounts, {**CONNECTION, **args}, capsys)
 
 
 def test_apply_delivers_the_key_and_the_rerun_writes_nothing(fake, monkeypatch, capsys, tmp_path):

@@ -11,37 +11,34 @@ import os
 import stat
 
 import pytest
-import requests
-
 from ansible_collections.grafana_ops.auth.plugins.modules import textfile_metrics
-from ansible_collections.grafana_ops.auth.tests.unit.module_args import patch_module_args
-from ansible_collections.grafana_ops.auth.tests.unit.plugins.module_utils.test_metrics import parse, promtool_check
-from ansible_collections.grafana_ops.auth.tests.unit.plugins.module_utils.test_service_account_fake import (
+from ansible_collections.grafana_ops.auth.tests.unit.grafana_fake import (
     SERVER_NOW,
-    FakeGrafana,
+)
+from ansible_collections.grafana_ops.auth.tests.unit.toolkit import (
+    CONNECTION,
+    promtool_check,
+    run_main,
+)
+from ansible_collections.grafana_ops.auth.tests.unit.toolkit import (
+    parse_metrics as parse,
 )
 
-CONNECTION = {"url": "http://127.0.0.1:3000", "url_username": "admin", "url_password": "admin-secret"}
 BASE = {"grafana": "http://127.0.0.1:3000"}
 
 
 @pytest.fixture
-def fake(monkeypatch):
-    grafana = FakeGrafana()
-    monkeypatch.setattr(requests.Session, "request", lambda _self, method, url, **kw: grafana.request(method, url, **kw))
-    ci = grafana.add("ci", role="Editor")
-    grafana.add_token(ci["id"], "ci-soon", 3600)
-    grafana.add_token(ci["id"], "ci-forever", None)
-    grafana.add("idle", disabled=True)
-    return grafana
+def fake(grafana_session):
+    ci = grafana_session.add("ci", role="Editor")
+    grafana_session.add_token(ci["id"], "ci-soon", 3600)
+    grafana_session.add_token(ci["id"], "ci-forever", None)
+    grafana_session.add("idle", disabled=True)
+    return grafana_session
 
 
 def run(args, capsys, connection=True):
     args = {**(CONNECTION if connection else {"url": CONNECTION["url"]}), **args}
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as caught:
-            textfile_metrics.main()
-    return caught.value.code, json.loads(capsys.readouterr().out)
+    return run_main(textfile_metrics, args, capsys)
 
 
 def value(got, name, **labels):

@@ -1,21 +1,24 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, grafana_ops.auth contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The read side (``_sa_report``): selection, token expiry on the server clock, JMESPath."""
+"""The read side (``_service_account_info``): selection, token expiry on the server clock, JMESPath."""
 
 from __future__ import annotations
 
 import pytest
-
-from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaInputError
-from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_api import iter_service_accounts
+from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
+    GrafanaInputError,
+)
+from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_api import (
+    iter_service_accounts,
+)
 from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_info import (
     DEFAULT_EXPIRING_WITHIN,
-    expiry_class,
     collect,
     compile_query,
+    expiry_class,
 )
-from ansible_collections.grafana_ops.auth.tests.unit.plugins.module_utils.test_service_account_fake import (
+from ansible_collections.grafana_ops.auth.tests.unit.grafana_fake import (
     SA,
     FakeGrafana,
 )

@@ -8,15 +8,23 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import KeyFile, key_file_params
-from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaInputError
-from ansible_collections.grafana_ops.auth.plugins.module_utils._service_accounts import Reconciler, parse_accounts
-from ansible_collections.grafana_ops.auth.plugins.module_utils._token_plan import plan_token, token_spec
-
-from ansible_collections.grafana_ops.auth.tests.unit.module_args import patch_module_args
+from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import (
+    KeyFile,
+    key_file_params,
+)
+from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
+    GrafanaInputError,
+)
+from ansible_collections.grafana_ops.auth.plugins.module_utils._service_accounts import (
+    Reconciler,
+    parse_accounts,
+)
+from ansible_collections.grafana_ops.auth.plugins.module_utils._token_plan import (
+    plan_token,
+    token_spec,
+)
+from ansible_collections.grafana_ops.auth.tests.unit.toolkit import patch_module_args
 
 
 def key_file(path, mode=None):

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
-import shutil
 import stat
-import subprocess
 
 import pytest
-
-from ansible_collections.grafana_ops.auth.plugins.module_utils import _textfile_metrics as _metrics
-from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaInputError
+from ansible_collections.grafana_ops.auth.plugins.module_utils import (
+    _textfile_metrics as _metrics,
+)
+from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
+    GrafanaInputError,
+)
 from ansible_collections.grafana_ops.auth.plugins.module_utils._textfile_metrics import (
     MetricSet,
     add_diagnose,
@@ -30,41 +30,15 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._textfile_metrics
     to_epoch,
     write_atomic,
 )
+from ansible_collections.grafana_ops.auth.tests.unit.toolkit import (
+    parse_metrics as parse,
+)
+from ansible_collections.grafana_ops.auth.tests.unit.toolkit import promtool_check
 
 NOW = dt.datetime(2031, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc)
 BASE = {"grafana": "http://127.0.0.1:3000"}
-PROMTOOL = shutil.which("promtool") or ("/usr/bin/promtool" if os.access("/usr/bin/promtool", os.X_OK) else None)
-
-
 def iso(delta_seconds):
     return (NOW + dt.timedelta(seconds=delta_seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse(text):
-    """{(name, frozenset(labels)): value} from exposition text (our own output only)."""
-    samples = {}
-    for line in text.splitlines():
-        if line.startswith("#"):
-            continue
-        head, value = line.rsplit(" ", 1)
-        name, _sep, labels = head.partition("{")
-        pairs = {}
-        if labels:
-            for part in labels.rstrip("}").split('",'):
-                key, _sep, val = part.partition('="')
-                pairs[key] = val.rstrip('"')
-        samples[(name, frozenset(pairs.items()))] = float(value)
-    return samples
-
-
-def promtool_check(text, tmp_path):
-    if PROMTOOL is None:
-        return
-    path = tmp_path / "check.prom"
-    path.write_text(text, encoding="utf-8")
-    with open(path, "rb") as handle:
-        done = subprocess.run([PROMTOOL, "check", "metrics"], stdin=handle, capture_output=True, check=False)
-    assert done.returncode == 0, done.stdout.decode() + done.stderr.decode()
 
 
 @pytest.mark.parametrize("raw, escaped", [

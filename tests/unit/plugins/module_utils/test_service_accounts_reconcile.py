@@ -3,95 +3,42 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Reconciling a list of accounts: validation, purge selection, request budgets, failures.
 
-Grafana is the in-memory fake of ``test_service_account_fake`` behind the client's request
-seam, extended here with token creation and deletion.
+Grafana is the unit tests' one fake (``tests/unit/grafana_fake.py``) behind the client's
+request seam.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import itertools
 from typing import Any, Dict, List
 
 import pytest
-
-from ansible_collections.grafana_ops.auth.plugins.module_utils import _service_accounts as _reconcile
-from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaInputError
-from ansible_collections.grafana_ops.auth.plugins.module_utils._service_accounts import (
-    Reconciler,
-    ReconcileError,
-    is_external,
-    parse_accounts,
-    purge_candidates,
+from ansible_collections.grafana_ops.auth.plugins.module_utils import (
+    _service_accounts as _service_accounts,
+)
+from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
+    GrafanaInputError,
 )
 from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_api import (
     iter_service_accounts,
 )
-from ansible_collections.grafana_ops.auth.tests.unit.plugins.module_utils.test_service_account_fake import (
+from ansible_collections.grafana_ops.auth.plugins.module_utils._service_accounts import (
+    ReconcileError,
+    Reconciler,
+    is_external,
+    parse_accounts,
+    purge_candidates,
+)
+from ansible_collections.grafana_ops.auth.tests.unit.grafana_fake import (
     SA,
     FakeGrafana,
-    api_error,
 )
 
 DAY = 86400
 
 
-class TokenFake(FakeGrafana):
-    """The service-account fake plus token create/delete, names unique per org."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._token_ids = itertools.count(1)
-
-    def _route(self, method: str, path: str, body: Any, params: Dict[str, Any]):
-        parts = path[len(SA) + 1:].split("/") if path.startswith(SA + "/") else []
-        if len(parts) == 2 and parts[1] == "tokens" and method == "POST":
-            return self._mint(int(parts[0]), body or {})
-        if len(parts) == 3 and parts[1] == "tokens" and method == "DELETE":
-            return self._drop(int(parts[0]), int(parts[2]))
-        if len(parts) == 1 and method == "DELETE" and parts[0].isdigit():
-            self.tokens.pop(int(parts[0]), None)
-        return super()._route(method, path, body, params)
-
-    def _mint(self, account_id: int, body: Dict[str, Any]):
-        if account_id not in self.accounts:
-            return self._error(api_error(404, "service account not found", "serviceaccounts.ErrNotFound"))
-        if any(t["name"] == body["name"] for ts in self.tokens.values() for t in ts):
-            return self._error(api_error(400, "service account token with given name already exists "
-                                              "in the organization", "serviceaccounts.ErrTokenAlreadyExists"))
-        token_id = next(self._token_ids) + 100
-        ttl = body.get("secondsToLive") or 0
-        expiration = (self.now + dt.timedelta(seconds=ttl)).strftime("%Y-%m-%dT%H:%M:%SZ") if ttl else None
-        self.tokens.setdefault(account_id, []).append({
-            "id": token_id, "name": body["name"], "created": self.now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "lastUsedAt": None, "expiration": expiration, "secondsUntilExpiration": 0,
-            "hasExpired": False, "isRevoked": False})
-        return 200, {"id": token_id, "name": body["name"], "key": f"glsa_{'k' * 32}_{token_id:08x}"}
-
-    def _drop(self, account_id: int, token_id: int):
-        before = self.tokens.get(account_id, [])
-        self.tokens[account_id] = [t for t in before if t["id"] != token_id]
-        if len(before) == len(self.tokens[account_id]):
-            return self._error(api_error(404, "service account token not found", "serviceaccounts.ErrTokenNotFound"))
-        return 200, {"message": "Service account token deleted"}
-
-    def token_names(self, account_name: str) -> List[str]:
-        account = next(a for a in self.accounts.values() if a["name"] == account_name)
-        return [t["name"] for t in self.tokens.get(account["id"], [])]
-
-    def expire_all(self) -> None:
-        for token in itertools.chain.from_iterable(self.tokens.values()):
-            token["hasExpired"] = token["expiration"] is not None and \
-                token["expiration"] <= self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@pytest.fixture
-def grafana() -> TokenFake:
-    return TokenFake()
-
-
-def reconcile(grafana: TokenFake, accounts: List[Dict[str, Any]], **kwargs: Any) -> Dict[str, Any]:
+def reconcile(grafana: FakeGrafana, accounts: List[Dict[str, Any]], **kwargs: Any) -> Dict[str, Any]:
     purge = kwargs.pop("purge", False)
     client = grafana.client(org_id=1)
     return Reconciler(client, **kwargs).run(parse_accounts(accounts), purge=purge)
@@ -139,7 +86,7 @@ def test_colliding_names_are_fine_when_only_one_is_present(grafana):
 
 def test_huge_expiring_within_is_refused():
     with pytest.raises(GrafanaInputError, match="^expiring_within: .* too long"):
-        _reconcile.expiring_seconds("3000000d")
+        _service_accounts.expiring_seconds("3000000d")
 
 
 def test_every_problem_is_reported_in_one_message():
@@ -214,7 +161,7 @@ def test_accounts_without_tokens_cost_only_the_search(grafana):
 def test_search_pages_are_followed(grafana, monkeypatch):
     for n in range(5):
         grafana.add(f"p{n}")
-    monkeypatch.setattr(_reconcile, "iter_service_accounts", functools.partial(iter_service_accounts, page_size=2))
+    monkeypatch.setattr(_service_accounts, "iter_service_accounts", functools.partial(iter_service_accounts, page_size=2))
     result = reconcile(grafana, [{"name": "p4"}])
     assert grafana.calls().count(f"GET {SA}/search") == 3
     assert result["results"][0]["action"] == "unchanged" and grafana.writes() == []

@@ -1,168 +1,35 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, grafana_ops.auth contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Tests of applying token plans, against a small in-memory Grafana at the session seam."""
+"""Applying token plans (``_service_account_token``), against the unit tests' fake Grafana."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import random
-import string
-from email.utils import format_datetime
-from urllib.parse import urlsplit
 
 import pytest
 import requests
-from requests.structures import CaseInsensitiveDict
-
-from ansible_collections.grafana_ops.auth.plugins.module_utils._client import GrafanaClient
-from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import DeliveryError
+from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import (
+    DeliveryError,
+)
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaAPIError,
     GrafanaError,
     GrafanaInputError,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_token import run_token
+from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_token import (
+    run_token,
+)
 from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import (
-    glsa_checksum,
     is_glsa,
+)
+from ansible_collections.grafana_ops.auth.tests.unit.grafana_fake import (
+    bots_grafana,
 )
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, 0, tzinfo=dt.timezone.utc)
 DAY = 86400
-JSON = "application/json; charset=UTF-8"
-DAY_LIMIT_TEXT = "The expiration date input exceeds the limit for service account access tokens expiration date"
-
-
-class FakeResponse:
-    def __init__(self, status, body=None, text=None, content_type=JSON, now=NOW):
-        self.status_code = status
-        self.headers = CaseInsensitiveDict({"Content-Type": content_type,
-                                            "Date": format_datetime(now, usegmt=True)})
-        self.text = text if text is not None else (json.dumps(body) if body is not None else "")
-
-
-def iso(moment):
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def new_key():
-    secret = "".join(random.choices(string.ascii_letters + string.digits, k=32))
-    return f"glsa_{secret}_{glsa_checksum('glsa_' + secret)}"
-
-
-class FakeGrafana:
-    """Accounts and tokens of one org, Grafana's answers, a clock and a fault queue."""
-
-    def __init__(self):
-        self.now = NOW
-        self.accounts = {1: {"id": 1, "name": "ci-bot", "login": "sa-1-ci-bot", "orgId": 1,
-                             "isDisabled": False, "role": "Viewer", "tokens": 0},
-                         2: {"id": 2, "name": "other-bot", "login": "sa-1-other-bot", "orgId": 1,
-                             "isDisabled": False, "role": "Viewer", "tokens": 0}}
-        self.tokens = {}
-        self.next_id = 1
-        self.calls = []
-        self.faults = []  # (method, path suffix, "before"|"after", response or exception)
-        self.max_ttl = -1
-        self.day_limit = 0
-        self.duplicate_status = 400
-        self.headers = {}
-        self.verify = True
-        self.cert = None
-
-    # ------------------------------------------------------------- helpers
-    def add_token(self, name, left=30 * DAY, account=1, revoked=False):
-        token_id = self.next_id
-        self.next_id += 1
-        expires = None if left is None else self.now + dt.timedelta(seconds=left)
-        self.tokens[token_id] = {"id": token_id, "account": account, "name": name,
-                                 "expires": expires, "revoked": revoked, "created": self.now}
-        return token_id
-
-    def names(self, account=1):
-        return sorted(t["name"] for t in self.tokens.values() if t["account"] == account)
-
-    def writes(self):
-        return [c for c in self.calls if c[0] != "GET"]
-
-    def dto(self, token):
-        expired = token["expires"] is not None and token["expires"] <= self.now
-        return {"id": token["id"], "name": token["name"], "created": iso(token["created"]),
-                "lastUsedAt": None, "expiration": iso(token["expires"]) if token["expires"] else None,
-                "secondsUntilExpiration": 0, "hasExpired": expired, "isRevoked": token["revoked"]}
-
-    # ---------------------------------------------------------- the seam
-    def request(self, method, url, **kwargs):
-        path = urlsplit(url).path
-        self.calls.append((method, path))
-        fault = self._fault(method, path)
-        if fault and fault[2] == "before":
-            return self._raise_or_return(fault[3])
-        answer = self._route(method, path, kwargs)
-        if fault:
-            return self._raise_or_return(fault[3])
-        return answer
-
-    def _fault(self, method, path):
-        for index, fault in enumerate(self.faults):
-            if fault[0] == method and path.endswith(fault[1]):
-                if len(fault) > 4 and fault[4] > 0:  # skip this many matching requests first
-                    self.faults[index] = fault[:4] + (fault[4] - 1,)
-                    return None
-                self.faults.remove(fault)
-                return fault
-        return None
-
-    @staticmethod
-    def _raise_or_return(answer):
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    def _json(self, status, body):
-        return FakeResponse(status, body, now=self.now)
-
-    def _route(self, method, path, kwargs):
-        parts = path.strip("/").split("/")[2:]  # after api/serviceaccounts
-        if parts == ["search"]:
-            query = (kwargs.get("params") or {}).get("query", "")
-            found = [a for a in self.accounts.values() if query in a["name"]]
-            return self._json(200, {"totalCount": len(found), "serviceAccounts": found,
-                                    "page": 1, "perPage": 1000})
-        account = self.accounts.get(int(parts[0]))
-        if account is None:
-            return self._json(404, {"message": "service account not found",
-                                    "messageId": "serviceaccounts.ErrNotFound", "statusCode": 404})
-        if len(parts) == 1:
-            return self._json(200, account)
-        if method == "GET":
-            return self._json(200, [self.dto(t) for t in sorted(self.tokens.values(), key=lambda t: t["name"])
-                                    if t["account"] == account["id"]])
-        if method == "POST":
-            return self._create(account, kwargs.get("json") or {})
-        token = self.tokens.get(int(parts[2]))
-        if token is None or token["account"] != account["id"]:
-            return self._json(404, {"message": "service account token not found"})
-        del self.tokens[token["id"]]
-        return self._json(200, {"message": "Service account token deleted"})
-
-    def _create(self, account, body):
-        ttl = body.get("secondsToLive", 0)
-        if self.max_ttl != -1 and ttl == 0:
-            return self._json(400, {"message": "Number of seconds before expiration should be set"})
-        if self.max_ttl != -1 and ttl > self.max_ttl:
-            return self._json(400, {"message": "Number of seconds before expiration is greater than the global limit"})
-        if self.day_limit and ttl > self.day_limit * DAY:
-            return FakeResponse(400, text=DAY_LIMIT_TEXT, content_type="text/plain; charset=utf-8", now=self.now)
-        if any(t["name"] == body["name"] for t in self.tokens.values()):
-            return self._json(self.duplicate_status, {
-                "message": "service account token with given name already exists in the organization",
-                "messageId": "serviceaccounts.ErrTokenAlreadyExists", "statusCode": 400})
-        token_id = self.add_token(body["name"], left=ttl or None, account=account["id"])
-        self.tokens[token_id]["key"] = new_key()
-        return self._json(200, {"id": token_id, "name": body["name"], "key": self.tokens[token_id]["key"]})
 
 
 class FakeKeyFile:
@@ -207,16 +74,11 @@ class FakeKeyFile:
 
 @pytest.fixture
 def grafana():
-    return FakeGrafana()
-
-
-def no_sleep(seconds):
-    del seconds
+    return bots_grafana()
 
 
 def run_with_client(grafana, check_mode=False, diff=False, key_file=None, **params):
-    client = GrafanaClient("http://127.0.0.1:3000", username="admin", password="admin",
-                           session=grafana, sleep=no_sleep)
+    client = grafana.client(username="admin", password="admin")
     params.setdefault("service_account", "ci-bot")
     params.setdefault("name", "ci")
     result = run_token(client, params, check_mode=check_mode, diff=diff, key_file=key_file)
@@ -230,28 +92,28 @@ def run(grafana, **kwargs):
 # ------------------------------------------------------------------- budgets
 def test_first_run_mints_with_one_listing_and_one_create(grafana):
     result, client = run_with_client(grafana, ttl="30d")
-    assert [c[0] for c in grafana.calls] == ["GET", "GET", "POST"]
+    assert [c.split()[0] for c in grafana.calls()] == ["GET", "GET", "POST"]
     assert client.request_count == 3
     assert result["changed"] is True and result["rotated"] is False
     assert is_glsa(result["key"])
     assert result["token"]["name"] == "ci" and result["token"]["id"] == 1
     assert result["token"]["expiration"] == "2026-12-29T12:00:00Z"
     assert "key" not in result["token"]
-    assert grafana.names() == ["ci"]
+    assert sorted(grafana.token_names("ci-bot")) == ["ci"]
 
 
 def test_rerun_sends_no_write(grafana):
     run(grafana)
-    grafana.calls.clear()
+    grafana.log.clear()
     result = run(grafana)
-    assert grafana.calls == [("GET", "/api/serviceaccounts/search"), ("GET", "/api/serviceaccounts/1/tokens")]
+    assert grafana.calls() == ["GET /api/serviceaccounts/search", "GET /api/serviceaccounts/1/tokens"]
     assert result["changed"] is False and "key" not in result
     assert result["token"]["name"] == "ci" and result["pruned"] == []
 
 
 def test_account_by_id(grafana):
     result = run(grafana, service_account=None, service_account_id=1)
-    assert grafana.calls[0] == ("GET", "/api/serviceaccounts/1")
+    assert grafana.calls()[0] == "GET /api/serviceaccounts/1"
     assert result["changed"] is True
 
 
@@ -264,7 +126,7 @@ def test_unknown_account_fails_before_any_write(grafana):
 def test_bad_window_fails_before_any_request(grafana):
     with pytest.raises(GrafanaInputError, match="must be shorter than ttl"):
         run(grafana, ttl="1d", rotation_window="2d")
-    assert grafana.calls == []
+    assert grafana.calls() == []
 
 
 # ------------------------------------------------------------------- rotation
@@ -273,53 +135,53 @@ def test_rotation_keeps_previous_then_prunes_it_once_expired(grafana):
     grafana.now += dt.timedelta(days=8)
     result = run(grafana, ttl="10d", rotation_window="3d")
     assert result["rotated"] is True and result["token"]["name"] == "ci-r20261207120000"
-    assert grafana.names() == ["ci", "ci-r20261207120000"]
+    assert sorted(grafana.token_names("ci-bot")) == ["ci", "ci-r20261207120000"]
     grafana.now += dt.timedelta(days=2)
     result = run(grafana, ttl="10d", rotation_window="3d")
     assert result["changed"] is True and "key" not in result
     assert result["pruned"] == [{"id": 1, "name": "ci", "reason": "expired"}]
-    assert grafana.names() == ["ci-r20261207120000"]
+    assert sorted(grafana.token_names("ci-bot")) == ["ci-r20261207120000"]
 
 
 def test_rotation_without_keep_previous_deletes_old_after_create(grafana):
     run(grafana, ttl="10d", rotation_window="3d")
     grafana.now += dt.timedelta(days=8)
-    grafana.calls.clear()
+    grafana.log.clear()
     result = run(grafana, ttl="10d", rotation_window="3d", keep_previous=False)
-    assert [c[0] for c in grafana.calls] == ["GET", "GET", "POST", "DELETE"]
+    assert [c.split()[0] for c in grafana.calls()] == ["GET", "GET", "POST", "DELETE"]
     assert result["pruned"] == [{"id": 1, "name": "ci", "reason": "replaced"}]
-    assert grafana.names() == ["ci-r20261207120000"]
+    assert sorted(grafana.token_names("ci-bot")) == ["ci-r20261207120000"]
 
 
 def test_two_rotations_in_the_same_second_get_distinct_names(grafana):
-    grafana.add_token("ci", left=-10)
-    grafana.add_token("ci-r20261129120000", left=-5)
+    grafana.add_token(1, "ci", -10)
+    grafana.add_token(1, "ci-r20261129120000", -5)
     result = run(grafana, prune_expired=False)
     assert result["token"]["name"] == "ci-r20261129120000-01"
 
 
 def test_foreign_tokens_are_left_alone(grafana):
-    grafana.add_token("cia", left=-10)
-    grafana.add_token("ci-other", revoked=True)
+    grafana.add_token(1, "cia", -10)
+    grafana.add_token(1, "ci-other", 30 * DAY, revoked=True)
     run(grafana, keep_previous=False)
-    assert grafana.names() == ["ci", "ci-other", "cia"]
+    assert sorted(grafana.token_names("ci-bot")) == ["ci", "ci-other", "cia"]
 
 
 def test_absent_deletes_owned_tokens_only(grafana):
-    grafana.add_token("ci", left=-10)
-    grafana.add_token("ci-r20261129110000")
-    grafana.add_token("cia")
+    grafana.add_token(1, "ci", -10)
+    grafana.add_token(1, "ci-r20261129110000", 30 * DAY)
+    grafana.add_token(1, "cia", 30 * DAY)
     result = run(grafana, state="absent")
     assert result["changed"] is True and result["token"] is None
     assert [p["reason"] for p in result["pruned"]] == ["absent", "absent"]
-    assert grafana.names() == ["cia"]
+    assert sorted(grafana.token_names("ci-bot")) == ["cia"]
     result = run(grafana, state="absent")
     assert result["changed"] is False
 
 
 # ------------------------------------------------------------------- check mode
 def test_check_mode_predicts_without_writes_or_key(grafana):
-    grafana.add_token("ci", left=2 * DAY)
+    grafana.add_token(1, "ci", 2 * DAY)
     result = run(grafana, check_mode=True, diff=True, rotation_window="7d",
                  keep_previous=False, key_file=FakeKeyFile(status="present"))
     assert grafana.writes() == []
@@ -352,7 +214,7 @@ def test_key_is_delivered_when_minted_and_returned_only_on_request(grafana):
 def test_a_bad_key_file_option_is_refused_before_any_request(grafana):
     with pytest.raises(GrafanaInputError, match="mode 600"):
         run(grafana, key_file=FakeKeyFile(fail="validate"))
-    assert grafana.calls == []
+    assert grafana.calls() == []
 
 
 def test_lost_dest_re_mints_and_warns(grafana):
@@ -362,7 +224,7 @@ def test_lost_dest_re_mints_and_warns(grafana):
     assert result["changed"] is True and result["rotated"] is True
     assert key_file.written == [result["key"]]
     assert result["token"]["name"] == "ci-r20261129120000"
-    assert grafana.names() == ["ci-r20261129120000"]
+    assert sorted(grafana.token_names("ci-bot")) == ["ci-r20261129120000"]
     assert any("is missing although token 'ci' is still valid" in w for w in client.warnings)
 
 
@@ -380,44 +242,45 @@ def test_preflight_failure_stops_before_the_create(grafana):
 
 
 def test_failed_write_deletes_the_just_minted_token(grafana):
-    grafana.add_token("ci", left=-10)
+    grafana.add_token(1, "ci", -10)
     with pytest.raises(GrafanaError, match="deleted again") as caught:
         run(grafana, key_file=FakeKeyFile(fail="write"), keep_previous=False)
-    assert [c[0] for c in grafana.writes()] == ["POST", "DELETE"]
-    assert grafana.names() == ["ci"]  # the planned deletion did not happen either
+    assert [c.split()[0] for c in grafana.writes()] == ["POST", "DELETE"]
+    assert sorted(grafana.token_names("ci-bot")) == ["ci"]  # the planned deletion did not happen either
     assert "glsa_" not in str(caught.value)
 
 
 def test_write_failure_after_delivery_keeps_the_token(grafana):
     with pytest.raises(GrafanaError, match="The token was kept"):
         run(grafana, key_file=FakeKeyFile(fail="attributes"))
-    assert grafana.names() == ["ci"]
+    assert sorted(grafana.token_names("ci-bot")) == ["ci"]
 
 
 # --------------------------------------------------------------- create errors
 def test_ambiguous_5xx_after_effect_deletes_the_orphan(grafana):
-    grafana.faults.append(("POST", "/tokens", "after", FakeResponse(502, text="bad gateway", content_type="text/plain")))
+    grafana.fault("POST", "/tokens", suffix=True, after_effect=True, status=502, text="bad gateway",
+                  content_type="text/plain")
     with pytest.raises(GrafanaAPIError, match="its key was lost on the way, so the module deleted token 'ci'"):
         run(grafana)
-    assert [c[0] for c in grafana.calls] == ["GET", "GET", "POST", "GET", "DELETE"]
-    assert grafana.names() == []
+    assert [c.split()[0] for c in grafana.calls()] == ["GET", "GET", "POST", "GET", "DELETE"]
+    assert sorted(grafana.token_names("ci-bot")) == []
     result = run(grafana)  # a rerun mints normally
-    assert is_glsa(result["key"]) and grafana.names() == ["ci"]
+    assert is_glsa(result["key"]) and sorted(grafana.token_names("ci-bot")) == ["ci"]
 
 
 def test_ambiguous_timeout_without_effect(grafana):
-    grafana.faults.append(("POST", "/tokens", "before", requests.exceptions.ReadTimeout("timed out")))
+    grafana.fault("POST", "/tokens", suffix=True, error=requests.exceptions.ReadTimeout("timed out"))
     with pytest.raises(GrafanaAPIError, match="Grafana did not create it"):
         run(grafana)
-    assert [c[0] for c in grafana.calls] == ["GET", "GET", "POST", "GET"]  # the POST is not retried
+    assert [c.split()[0] for c in grafana.calls()] == ["GET", "GET", "POST", "GET"]  # the POST is not retried
 
 
 def test_ambiguous_failure_with_failing_cleanup_names_the_token(grafana):
-    grafana.faults.append(("POST", "/tokens", "after", requests.exceptions.ConnectionError("reset")))
-    grafana.faults.append(("GET", "/tokens", "before", FakeResponse(404, {"message": "nope"}), 1))
+    grafana.fault("POST", "/tokens", suffix=True, after_effect=True, error=requests.exceptions.ConnectionError("reset"))
+    grafana.fault("GET", "/tokens", suffix=True, status=404, body={"message": "nope"}, skip=1)
     with pytest.raises(GrafanaAPIError, match="If token 'ci' exists, nobody holds its key"):
         run(grafana)
-    assert grafana.names() == ["ci"]  # the orphan is still there: the message says so
+    assert sorted(grafana.token_names("ci-bot")) == ["ci"]  # the orphan is still there: the message says so
 
 
 @pytest.mark.parametrize("setup, params, message", [
@@ -432,7 +295,7 @@ def test_create_errors_are_explained(grafana, setup, params, message):
     for attribute, value in setup.items():
         setattr(grafana, attribute, value)
     if "duplicate_status" in setup:
-        grafana.add_token("ci", account=2)
+        grafana.add_token(2, "ci", 30 * DAY)
     with pytest.raises(GrafanaAPIError, match=message) as caught:
         run(grafana, **params)
     assert caught.value.status in (400, 409)
@@ -440,8 +303,8 @@ def test_create_errors_are_explained(grafana, setup, params, message):
 
 
 def test_deletion_failure_after_a_mint_is_a_warning_not_a_lost_key(grafana):
-    grafana.add_token("ci", left=-10)
-    grafana.faults.append(("DELETE", "/tokens/1", "before", FakeResponse(403, {"message": "denied"})))
+    grafana.add_token(1, "ci", -10)
+    grafana.fault("DELETE", "/tokens/1", suffix=True, status=403, body={"message": "denied"})
     result, client = run_with_client(grafana)
     assert is_glsa(result["key"])
     assert result["pruned"] == []
@@ -449,9 +312,9 @@ def test_deletion_failure_after_a_mint_is_a_warning_not_a_lost_key(grafana):
 
 
 def test_deletion_failure_without_a_mint_fails(grafana):
-    grafana.add_token("ci", left=-10)
-    grafana.add_token("ci-r20261129110000")
-    grafana.faults.append(("DELETE", "/tokens/1", "before", FakeResponse(403, {"message": "denied"})))
+    grafana.add_token(1, "ci", -10)
+    grafana.add_token(1, "ci-r20261129110000", 30 * DAY)
+    grafana.fault("DELETE", "/tokens/1", suffix=True, status=403, body={"message": "denied"})
     with pytest.raises(GrafanaAPIError, match="HTTP 403"):
         run(grafana)
 
@@ -460,7 +323,7 @@ def test_deletion_failure_without_a_mint_fails(grafana):
 def test_server_clock_decides_not_the_local_one(grafana):
     """The fake's clock is years away from the machine's: only the Date header counts."""
     grafana.now = dt.datetime(2031, 1, 1, tzinfo=dt.timezone.utc)
-    grafana.add_token("ci", left=10 * DAY)
+    grafana.add_token(1, "ci", 10 * DAY)
     result = run(grafana, rotation_window="7d")
     assert result["changed"] is False
     grafana.now += dt.timedelta(days=4)

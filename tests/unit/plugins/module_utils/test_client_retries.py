@@ -10,56 +10,27 @@ waits (Retry-After, capped backoff) and what the final error says.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import requests
-from requests.structures import CaseInsensitiveDict
-
-from ansible_collections.grafana_ops.auth.plugins.module_utils._client import GrafanaClient
+from ansible_collections.grafana_ops.auth.plugins.module_utils._client import (
+    GrafanaClient,
+)
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaAPIError,
     GrafanaConnectionError,
 )
+from ansible_collections.grafana_ops.auth.tests.unit.grafana_fake import (
+    TOKEN,
+    FakeResponse,
+    ScriptedSession,
+    scripted_client,
+)
 
-TOKEN = "glsa_iNValIdinValiDinvalidinvalidinva_5b582697"
 PASSWORD = "s3cret-Passw0rd-for-tests"
 
 
-class FakeResponse:
-    def __init__(self, status, body=None, headers=None, content_type="application/json"):
-        self.status_code = status
-        self.headers = CaseInsensitiveDict({"Content-Type": content_type,
-                                            "Date": "Sun, 29 Nov 2026 12:00:00 GMT"})
-        self.headers.update(headers or {})
-        if isinstance(body, str):
-            self.text = body
-        else:
-            self.text = json.dumps(body) if body is not None else ""
-
-
-class FakeSession:
-    def __init__(self, answers):
-        self.answers = list(answers)
-        self.calls = []
-        self.headers = {}
-        self.verify = True
-        self.cert = None
-
-    def request(self, method, url, **kwargs):
-        self.calls.append(method)
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-
 def make(answers, **kwargs):
-    session = FakeSession(answers)
-    sleeps = []
-    kwargs.setdefault("token", TOKEN)
-    client = GrafanaClient("http://127.0.0.1:3000", session=session, sleep=sleeps.append, **kwargs)
-    return client, session, sleeps
+    return scripted_client(answers, **kwargs)
 
 
 def ok():
@@ -68,7 +39,8 @@ def ok():
 
 def status(code, retry_after=None, body=None, content_type="application/json"):
     headers = {"Retry-After": retry_after} if retry_after is not None else {}
-    return FakeResponse(code, body if body is not None else {"message": "busy"}, headers, content_type)
+    return FakeResponse(code, body if body is not None else {"message": "busy"}, headers=headers,
+                        content_type=content_type)
 
 
 def drop():
@@ -177,7 +149,7 @@ def test_timeout_message_names_the_timeout_and_is_not_retried():
     with pytest.raises(GrafanaConnectionError) as err:
         client.get("/api/health")
     assert err.value.kind == "timeout" and "no response within 2 s" in str(err.value)
-    assert session.calls == ["GET"]
+    assert [c["method"] for c in session.calls] == ["GET"]
 
 
 @pytest.mark.parametrize("url,credential,warns", [
@@ -190,7 +162,7 @@ def test_timeout_message_names_the_timeout_and_is_not_retried():
     ("http://grafana.example.com", {"token": None}, False),
 ])
 def test_plain_http_warning(url, credential, warns):
-    client = GrafanaClient(url, session=FakeSession([]), **credential)
+    client = GrafanaClient(url, session=ScriptedSession(), **credential)
     assert bool([w for w in client.warnings if "plain HTTP" in w]) is warns
     for warning in client.warnings:
         assert TOKEN not in warning and PASSWORD not in warning

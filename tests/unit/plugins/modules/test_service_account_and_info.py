@@ -11,40 +11,27 @@ from __future__ import annotations
 import json
 
 import pytest
-import requests
-
-
-from ansible_collections.grafana_ops.auth.plugins.module_utils import _service_account_info
-from ansible_collections.grafana_ops.auth.plugins.modules import service_account, service_account_info
-from ansible_collections.grafana_ops.auth.tests.unit.plugins.module_utils.test_service_account_fake import (
-    SA,
-    FakeGrafana,
+from ansible_collections.grafana_ops.auth.plugins.module_utils import (
+    _service_account_info,
 )
-
-from ansible_collections.grafana_ops.auth.tests.unit.module_args import patch_module_args
-
-CONNECTION = {"url": "http://127.0.0.1:3000", "url_username": "admin", "url_password": "admin-secret"}
+from ansible_collections.grafana_ops.auth.plugins.modules import (
+    service_account,
+    service_account_info,
+)
+from ansible_collections.grafana_ops.auth.tests.unit.grafana_fake import (
+    SA,
+)
+from ansible_collections.grafana_ops.auth.tests.unit.toolkit import CONNECTION, run_main
 
 
 @pytest.fixture
-def fake(monkeypatch):
-    grafana = FakeGrafana()
-    monkeypatch.setattr(requests.Session, "request", lambda _self, method, url, **kw: grafana.request(method, url, **kw))
-    return grafana
+def fake(grafana_session):
+    return grafana_session
 
 
 def run(module, args, capsys):
     """Run ``module.main()`` with ``args``; return (exit code, result dict)."""
-    args = {**CONNECTION, **args}
-    with patch_module_args(args):
-        code = _main(module)
-    return code, json.loads(capsys.readouterr().out)
-
-
-def _main(module):
-    with pytest.raises(SystemExit) as caught:
-        module.main()
-    return caught.value.code
+    return run_main(module, {**CONNECTION, **args}, capsys)
 
 
 # ------------------------------------------------------------------ service_account

@@ -1,12 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, grafana_ops.auth contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Plan/compare logic and the ensure paths of ``_sa_manager``, at the client's request seam."""
+"""Plan/compare logic and the ensure paths of ``_service_account``, at the client's request seam."""
 
 from __future__ import annotations
 
 import pytest
-
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaAPIError,
     GrafanaConnectionError,
@@ -25,7 +24,7 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account 
     patch_body,
     predicted_account,
 )
-from ansible_collections.grafana_ops.auth.tests.unit.plugins.module_utils.test_service_account_fake import (
+from ansible_collections.grafana_ops.auth.tests.unit.grafana_fake import (
     SA,
     FakeGrafana,
     api_error,

@@ -6,9 +6,12 @@
 from __future__ import annotations
 
 import pytest
-
-from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaInputError
-from ansible_collections.grafana_ops.auth.plugins.module_utils._diagnose import check_urls
+from ansible_collections.grafana_ops.auth.plugins.module_utils._diagnose import (
+    check_urls,
+)
+from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
+    GrafanaInputError,
+)
 
 
 @pytest.mark.parametrize("params,option", [

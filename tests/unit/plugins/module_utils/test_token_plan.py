@@ -8,8 +8,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
-from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaInputError
+from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
+    GrafanaInputError,
+)
 from ansible_collections.grafana_ops.auth.plugins.module_utils._token_plan import (
     TokenSpec,
     owned_tokens,
