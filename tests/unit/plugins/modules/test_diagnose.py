@@ -254,8 +254,8 @@ def test_keys_verifies_many_tokens_in_one_run(grafana, capsys):
     assert {c["key"] for c in result["causes"]} == {"ci/other"}
     assert result["msg"].startswith("2 of 3 key(s) passed; did not pass: ci/other (verdict authentication")
     # every key got the whole diagnosis, directly and through the proxy, with its own credential
-    assert result["request_count"] == len(grafana.calls) == 8 + 2 + 2 + 8
-    assert sum(1 for c in grafana.calls if c[2] == f"Bearer {other}") == 2
+    assert result["request_count"] == len(grafana.sent) == 8 + 2 + 2 + 8
+    assert sum(1 for c in grafana.sent if c[2] == f"Bearer {other}") == 2
 
 
 def test_keys_fail_on_problem_names_the_failing_key(grafana, capsys):
