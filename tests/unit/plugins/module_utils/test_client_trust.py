@@ -27,6 +27,7 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._client import (
 )
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaAPIError,
+    GrafanaConnectionError,
     GrafanaInputError,
 )
 from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import (
@@ -131,7 +132,7 @@ def test_environment_proxy_settings_still_apply(server, monkeypatch):
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens on the discard port
     monkeypatch.setenv("NO_PROXY", "")
     client = GrafanaClient(server.url, token=TOKEN, retries=0, timeout=5)
-    with pytest.raises(Exception):
+    with pytest.raises(GrafanaConnectionError):
         client.get("/api/user")
     assert server.seen == []
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
@@ -316,6 +317,6 @@ def test_a_dropped_connection_is_named_whichever_urllib3_reports_it(text):
             raise requests.exceptions.ConnectionError(text)
 
     client = GrafanaClient("http://127.0.0.1:3000", token=TOKEN, retries=0, session=Dropping())
-    with pytest.raises(Exception) as err:
+    with pytest.raises(GrafanaConnectionError) as err:
         client.get("/api/user")
     assert "closed the connection without a response" in str(err.value)
