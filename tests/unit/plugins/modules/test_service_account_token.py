@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The service_account_token module end to end: arguments in, JSON out, a file on disk.
 
-Grafana is the in-memory fake of test_sa_token_apply, plugged in at requests' session seam.
+Grafana is the unit tests' fake (tests/unit/grafana_fake.py), plugged in at requests' session seam.
 """
 
 from __future__ import annotations
