@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ``service_account`` module: ensure one account, read once, compare, write the minimum.
 
-:func:`run` is the module's logic.  :class:`ServiceAccountManager` is also used by ``service_accounts`` (which lists an org once and hands
-each account in as ``current``, so reconciling N accounts costs one search, not N).
+:func:`run` is the module's logic.  :class:`ServiceAccountManager` is also used by
+``service_accounts`` (which lists an org once and hands each account in as ``current``, so
+reconciling N accounts costs one search, not N).
 
 Request budget per account: create = search + POST; unchanged = search; update = search +
 PATCH; delete = search + DELETE; delete when absent = search.  A create that fails without

@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ``service_accounts`` module: reconcile an org's list of accounts and tokens in one run.
 
-:func:`run` is the module's logic (and through it the ``service_accounts`` role's).  It reuses the single-account logic (:class:`~._service_account.ServiceAccountManager`) and the
-token planner (:func:`~._service_account_token.ensure_token`) and only adds what a list needs:
+:func:`run` is the module's logic (and through it the ``service_accounts`` role's).  It
+reuses the single-account logic (:class:`~._service_account.ServiceAccountManager`) and the
+token logic (:func:`~._service_account_token.ensure_token`) and only adds what a list needs:
 
 * every account and token spec is validated before the first request (:func:`parse_accounts`),
   so a typo in the tenth entry cannot leave the first nine half-applied;

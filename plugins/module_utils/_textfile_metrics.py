@@ -3,9 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ``textfile_metrics`` module: token expiry and diagnose verdicts as Prometheus metrics.
 
-:func:`run` is the module's logic.  Pure formatting in the Prometheus text exposition format 0.0.4 (``# HELP`` and ``# TYPE``
-lines, label values escaped, families and series sorted, so the same input always gives the
-same bytes), the builders that turn Grafana's token listings and registered ``diagnose``
+:func:`run` is the module's logic.  Pure formatting in the Prometheus text exposition
+format 0.0.4 (``# HELP`` and ``# TYPE`` lines, label values escaped, families and series
+sorted, so the same input always gives the same bytes), the builders that turn Grafana's token listings and registered ``diagnose``
 results into metric families, and the atomic write of the file a node_exporter textfile
 collector reads.
 
