@@ -463,6 +463,8 @@ msg:
   sample: "verdict authentication: token_expired: The token has expired ... Fix: Mint a new token ..."
 """
 
+from typing import Any, Dict
+
 from ansible_collections.grafana_ops.auth.plugins.module_utils._diagnose import run
 from ansible_collections.grafana_ops.auth.plugins.module_utils._runner import (
     grafana_module,
@@ -470,7 +472,7 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._runner import (
 )
 
 
-def argument_spec() -> dict:
+def argument_spec() -> Dict[str, Any]:
     return dict(
         token_file=dict(type="path", no_log=False),
         authorization_header=dict(type="str", no_log=True),

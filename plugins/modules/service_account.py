@@ -213,7 +213,8 @@ def argument_spec() -> Dict[str, Any]:
 
 
 def main() -> None:
-    run_module(grafana_module(argument_spec(), supports_check_mode=True), run)
+    module = grafana_module(argument_spec(), supports_check_mode=True)
+    run_module(module, run)
 
 
 if __name__ == "__main__":
