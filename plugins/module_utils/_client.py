@@ -53,7 +53,6 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format imp
 )
 
 
-
 def optional_import(name: str) -> Tuple[Any, Optional[str]]:
     """``(module, None)``, or ``(None, traceback)`` for ``missing_required_lib`` when absent."""
     try:

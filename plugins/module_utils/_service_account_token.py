@@ -41,6 +41,7 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._token_plan impor
 )
 from ansible_collections.grafana_ops.auth.plugins.module_utils._token_status import annotate_token
 
+
 def run(module: Any, clients: Any) -> Dict[str, Any]:
     """The ``service_account_token`` module (``dest`` makes a :class:`~._delivery.KeyFile`)."""
     params = module.params
@@ -311,4 +312,3 @@ def _result(plan: TokenPlan, key_file: Any, minted: Optional[Dict[str, Any]], ke
 
 def _account_label(account: Dict[str, Any]) -> str:
     return f"service account {account.get('name')!r} (id {account.get('id')})"
-

@@ -45,6 +45,49 @@ DEFAULT_MODE = "0644"
 VERDICTS = ("ok", "authentication", "authorization", "proxy", "connectivity")
 
 
+# what a host whose diagnose run failed (no verdict) is reported as
+ERROR_VERDICT = "error"
+ERROR_CAUSE = "diagnose_failed"
+NO_CAUSE = "none"
+SOURCE_SERVICE_ACCOUNTS = "service_accounts"
+SOURCE_DIAGNOSE = "diagnose"
+
+# The labels the module sets itself; ``labels`` may not reuse them.
+GRAFANA_LABEL = "grafana"
+RESERVED_LABELS = frozenset((GRAFANA_LABEL, "org_id", "service_account", "token_name", "role",
+                             "host", "verdict", "cause", "source"))
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+
+# name (without PREFIX): (type, help)
+FAMILIES: Dict[str, Tuple[str, str]] = {
+    "token_expiry_timestamp_seconds": (
+        "gauge", "Unix time at which the Grafana service-account token expires (+Inf: never expires)."),
+    "token_expires_in_seconds": (
+        "gauge", "Seconds until the token expires on the Grafana server's clock at collection time "
+                 "(negative once expired, +Inf: never expires)."),
+    "token_expired": ("gauge", "1 if the token has expired on the Grafana server's clock, else 0."),
+    "token_revoked": ("gauge", "1 if Grafana marked the token revoked (for example by secret scanning), else 0."),
+    "token_last_used_timestamp_seconds": (
+        "gauge", "Unix time Grafana last saw the token used (0: never used)."),
+    "service_account_disabled": ("gauge", "1 if the service account is disabled, else 0."),
+    "service_account_tokens": ("gauge", "Number of tokens the service account has."),
+    "service_account_info": ("gauge", "Always 1; the service account's role is in the role label."),
+    "diagnose_verdict": (
+        "gauge", "1 for the host's diagnose verdict (label verdict) and its most fundamental cause "
+                 "(label cause, none when ok)."),
+    "diagnose_cause": ("gauge", "1 for each cause code the host's diagnose run found."),
+    "diagnose_duration_seconds": ("gauge", "Seconds the host's diagnose probes took to be answered."),
+    "diagnose_timestamp_seconds": ("gauge", "Unix time of the host's diagnose run."),
+    "metrics_timestamp_seconds": (
+        "gauge", "Unix time the metrics of this source were collected (Grafana's clock for "
+                 "service_accounts); alert when it stops moving."),
+}
+
+Labels = Dict[str, str]
+Sample = Tuple[Labels, float]
+
+
 # ------------------------------------------------------------------ the module
 def run(module: Any, clients: Any) -> Dict[str, Any]:
     """The ``textfile_metrics`` module: read, render, write the file only when it changed."""
@@ -122,48 +165,6 @@ def write_if_changed(module: Any, dest: str, before: Optional[str], text: str) -
             module.set_fs_attributes_if_different(file_args, False)
         write_atomic(dest, text, prepare)
     return True
-
-# what a host whose diagnose run failed (no verdict) is reported as
-ERROR_VERDICT = "error"
-ERROR_CAUSE = "diagnose_failed"
-NO_CAUSE = "none"
-SOURCE_SERVICE_ACCOUNTS = "service_accounts"
-SOURCE_DIAGNOSE = "diagnose"
-
-# The labels the module sets itself; ``labels`` may not reuse them.
-GRAFANA_LABEL = "grafana"
-RESERVED_LABELS = frozenset((GRAFANA_LABEL, "org_id", "service_account", "token_name", "role",
-                             "host", "verdict", "cause", "source"))
-_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-_METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-
-# name (without PREFIX): (type, help)
-FAMILIES: Dict[str, Tuple[str, str]] = {
-    "token_expiry_timestamp_seconds": (
-        "gauge", "Unix time at which the Grafana service-account token expires (+Inf: never expires)."),
-    "token_expires_in_seconds": (
-        "gauge", "Seconds until the token expires on the Grafana server's clock at collection time "
-                 "(negative once expired, +Inf: never expires)."),
-    "token_expired": ("gauge", "1 if the token has expired on the Grafana server's clock, else 0."),
-    "token_revoked": ("gauge", "1 if Grafana marked the token revoked (for example by secret scanning), else 0."),
-    "token_last_used_timestamp_seconds": (
-        "gauge", "Unix time Grafana last saw the token used (0: never used)."),
-    "service_account_disabled": ("gauge", "1 if the service account is disabled, else 0."),
-    "service_account_tokens": ("gauge", "Number of tokens the service account has."),
-    "service_account_info": ("gauge", "Always 1; the service account's role is in the role label."),
-    "diagnose_verdict": (
-        "gauge", "1 for the host's diagnose verdict (label verdict) and its most fundamental cause "
-                 "(label cause, none when ok)."),
-    "diagnose_cause": ("gauge", "1 for each cause code the host's diagnose run found."),
-    "diagnose_duration_seconds": ("gauge", "Seconds the host's diagnose probes took to be answered."),
-    "diagnose_timestamp_seconds": ("gauge", "Unix time of the host's diagnose run."),
-    "metrics_timestamp_seconds": (
-        "gauge", "Unix time the metrics of this source were collected (Grafana's clock for "
-                 "service_accounts); alert when it stops moving."),
-}
-
-Labels = Dict[str, str]
-Sample = Tuple[Labels, float]
 
 
 # --------------------------------------------------------------------------- formatting

@@ -14,9 +14,7 @@ import functools
 from typing import Any, Dict, List
 
 import pytest
-from ansible_collections.grafana_ops.auth.plugins.module_utils import (
-    _service_accounts as _service_accounts,
-)
+from ansible_collections.grafana_ops.auth.plugins.module_utils import _service_accounts
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaInputError,
 )

@@ -37,6 +37,8 @@ from ansible_collections.grafana_ops.auth.tests.unit.toolkit import promtool_che
 
 NOW = dt.datetime(2031, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc)
 BASE = {"grafana": "http://127.0.0.1:3000"}
+
+
 def iso(delta_seconds):
     return (NOW + dt.timedelta(seconds=delta_seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
