@@ -295,7 +295,8 @@ causes:
       type: list
       elements: str
       sample:
-        - "GET http://localhost:3000/api/dashboards/home (direct endpoint probe) -> HTTP 401 'Expired API key' (messageId api-key.expired)"
+        - "GET http://localhost:3000/api/dashboards/home (direct endpoint probe) -> HTTP 401
+          'Expired API key' (messageId api-key.expired)"
 observations:
   description: Every probe sent, in order.
   returned: always

@@ -146,7 +146,8 @@ service_account:
     avatarUrl: /avatar/3f8a2f3c5e6a1b9d0c7e4f2a1b3c5d7e
   contains:
     id:
-      description: Numeric id of the account (what M(grafana_ops.auth.service_account_token) takes as its C(service_account_id)).
+      description: Numeric id of the account (what M(grafana_ops.auth.service_account_token) takes as
+        its C(service_account_id)).
       type: int
       returned: when the account exists (not in check mode for a new account)
     uid:

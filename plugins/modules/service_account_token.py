@@ -229,7 +229,8 @@ EXAMPLES = r"""
 
 - name: Report what happened without showing the key
   ansible.builtin.debug:
-    msg: "current token {{ deploy_token.token.name }}, rotated={{ deploy_token.rotated }}, pruned={{ deploy_token.pruned | map(attribute='name') }}"
+    msg: "current token {{ deploy_token.token.name }}, rotated={{ deploy_token.rotated }},
+      pruned={{ deploy_token.pruned | map(attribute='name') }}"
 
 - name: A token that never expires, in organization 2, for an account given by id
   grafana_ops.auth.service_account_token:

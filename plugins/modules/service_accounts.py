@@ -288,7 +288,8 @@ results:
           description: The key was written to O(accounts[].tokens[].dest).
           type: bool
         token:
-          description: The current token after the run (Grafana's object plus V(expired), V(revoked), V(seconds_left)); never a key.
+          description: The current token after the run (Grafana's object plus V(expired), V(revoked),
+            V(seconds_left)); never a key.
           type: dict
   sample:
     - name: ci-deployer
@@ -378,7 +379,8 @@ msg:
   description: What the run did, in one line (counts only, never a key); on failure, the cause.
   returned: always
   type: str
-  sample: "2 listed account(s): 1 created, 0 updated, 0 deleted, 0 purged; 1 token(s) minted (0 rotation(s)), 0 pruned; 0 expiring soon."
+  sample: "2 listed account(s): 1 created, 0 updated, 0 deleted, 0 purged; 1 token(s) minted
+    (0 rotation(s)), 0 pruned; 0 expiring soon."
 """
 
 from typing import Any, Dict  # noqa: E402

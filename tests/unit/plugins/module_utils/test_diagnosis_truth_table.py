@@ -222,7 +222,8 @@ def test_truth_table(dname):
         equal = pcase is None or statuses_equal(direct_obs, proxy_obs)
         result = rules.classify(observations, cred, [], None)
         codes = [c["code"] for c in result["causes"]]
-        label = f"direct {dname!r} x proxy {pname!r} x credential {cname!r}: verdict {result['verdict']}, causes {codes}"
+        label = (f"direct {dname!r} x proxy {pname!r} x credential {cname!r}: "
+                 f"verdict {result['verdict']}, causes {codes}")
         expected_ok = proven and equal
         if (result["verdict"] == "ok") != expected_ok:
             failures.append(f"{label}; expected ok={expected_ok}")
