@@ -19,6 +19,7 @@ the uri pass with 0 writes.
 Usage: bench/fleet.py [--hosts 40] [--accounts 44] [--sweep 10,40,200] [--forks 10]
                       [--repeat 3] [--json FILE] [--keep]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,9 +51,11 @@ def _double_class():
 
         def start(work: Path):
             return DoubleProcess(work / "double", python=str(VENV_BIN / "python"))
+
         return start
     sys.path.insert(0, str(BENCH))
     from run import Double  # pylint: disable=import-outside-toplevel
+
     return Double
 
 
@@ -66,24 +69,50 @@ def write_bed(work: Path, url: str, hosts: int, accounts: int) -> None:
     """Inventory (N local hosts, own key directory each) and the variables of both sides."""
     names = [f"fleet-sa-{i:03d}" for i in range(accounts)]
     host_names = [f"fleet-{i:03d}" for i in range(hosts)]
-    uses = {h: [names[(2 * i) % accounts], names[(2 * i + 1) % accounts]] for i, h in enumerate(host_names)}
-    inventory = {"fleet": {"hosts": {}, "vars": {
-        "ansible_connection": "local", "ansible_python_interpreter": str(VENV_BIN / "python")}}}
+    uses = {
+        h: [names[(2 * i) % accounts], names[(2 * i + 1) % accounts]]
+        for i, h in enumerate(host_names)
+    }
+    inventory = {
+        "fleet": {
+            "hosts": {},
+            "vars": {
+                "ansible_connection": "local",
+                "ansible_python_interpreter": str(VENV_BIN / "python"),
+            },
+        }
+    }
     for h in host_names:
         key_dir = work / "hosts" / h
         key_dir.mkdir(parents=True)
         inventory["fleet"]["hosts"][h] = {
-            "fleet_key_dir": str(key_dir), "fleet_keys": uses[h],
+            "fleet_key_dir": str(key_dir),
+            "fleet_keys": uses[h],
             # diagnose: this host's first key, and who it should be (used for the admin-assisted
             # causes when admin credentials are given; the benchmark gives none: read-only)
             "diagnose_token_file": str(key_dir / f"{uses[h][0]}.token"),
-            "diagnose_service_account": uses[h][0], "diagnose_token_name": uses[h][0]}
+            "diagnose_service_account": uses[h][0],
+            "diagnose_token_name": uses[h][0],
+        }
     (work / "inventory.json").write_text(json.dumps({"all": {"children": inventory}}, indent=1))
     receivers = {n: [h for h in host_names if n in uses[h]] for n in names}
-    account_list = [{"name": n, "role": "Viewer", "tokens": [{
-        "name": n, "ttl": "30d", "rotation_window": "7d",
-        "dest": "{{ fleet_key_dir }}/" + n + ".token", "hosts": receivers[n]}]}
-        for n in names if receivers[n]] + [{"name": n, "role": "Viewer"} for n in names if not receivers[n]]
+    account_list = [
+        {
+            "name": n,
+            "role": "Viewer",
+            "tokens": [
+                {
+                    "name": n,
+                    "ttl": "30d",
+                    "rotation_window": "7d",
+                    "dest": "{{ fleet_key_dir }}/" + n + ".token",
+                    "hosts": receivers[n],
+                }
+            ],
+        }
+        for n in names
+        if receivers[n]
+    ] + [{"name": n, "role": "Viewer"} for n in names if not receivers[n]]
     variables = {
         "fleet_url": url,
         "provision_hosts": "fleet",
@@ -131,27 +160,43 @@ def run(work: Path, url: str, playbook: str, forks: int, label: str, expect_rc=(
     env["FLEET_STATS_FILE"] = str(stats_file)
     control(url, "DELETE", "requests")
     log = work / f"{label}.log"
-    argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(work / "inventory.json"),
-            "-e", f"@{work / 'vars.json'}", playbook]
+    argv = [
+        str(VENV_BIN / "ansible-playbook"),
+        "-i",
+        str(work / "inventory.json"),
+        "-e",
+        f"@{work / 'vars.json'}",
+        playbook,
+    ]
     start = time.monotonic()
     with open(log, "w") as out:
         proc = subprocess.run(argv, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=str(work))
     wall = time.monotonic() - start
     if proc.returncode not in expect_rc:
-        raise RuntimeError(f"{label}: {playbook} exited {proc.returncode}; last lines of {log}:\n"
-                           + "\n".join(log.read_text().splitlines()[-30:]))
+        raise RuntimeError(
+            f"{label}: {playbook} exited {proc.returncode}; last lines of {log}:\n"
+            + "\n".join(log.read_text().splitlines()[-30:])
+        )
     stats = json.loads(stats_file.read_text())
     reqs = control(url, "GET", "requests")
-    return {"wall": round(wall, 2), **{k: stats[k] for k in ("task_results", "module_runs", "controller",
-                                                              "skipped", "changed", "tasks")},
-            "by_action": stats["by_action"], "requests": len(reqs),
-            "writes": sum(1 for r in reqs if r["method"] in WRITES)}
+    return {
+        "wall": round(wall, 2),
+        **{
+            k: stats[k]
+            for k in ("task_results", "module_runs", "controller", "skipped", "changed", "tasks")
+        },
+        "by_action": stats["by_action"],
+        "requests": len(reqs),
+        "writes": sum(1 for r in reqs if r["method"] in WRITES),
+    }
 
 
 def check_keys(work: Path, hosts: int) -> list[str]:
     """Every host holds its two keys: 0600, no newline, glsa_ format."""
     problems = []
-    inventory = json.loads((work / "inventory.json").read_text())["all"]["children"]["fleet"]["hosts"]
+    inventory = json.loads((work / "inventory.json").read_text())["all"]["children"]["fleet"][
+        "hosts"
+    ]
     for host, hv in inventory.items():
         for name in hv["fleet_keys"]:
             path = Path(hv["fleet_key_dir"]) / f"{name}.token"
@@ -159,8 +204,14 @@ def check_keys(work: Path, hosts: int) -> list[str]:
                 problems.append(f"{host}: {path.name} missing")
                 continue
             data = path.read_text()
-            if oct(path.stat().st_mode & 0o777) != "0o600" or data.endswith("\n") or not data.startswith("glsa_"):
-                problems.append(f"{host}: {path.name} mode {oct(path.stat().st_mode & 0o777)} or content wrong")
+            if (
+                oct(path.stat().st_mode & 0o777) != "0o600"
+                or data.endswith("\n")
+                or not data.startswith("glsa_")
+            ):
+                problems.append(
+                    f"{host}: {path.name} mode {oct(path.stat().st_mode & 0o777)} or content wrong"
+                )
     return problems
 
 
@@ -183,8 +234,13 @@ def measure(hosts: int, accounts: int, forks: int, repeat: int, keep: bool, star
         double = start_double(base_work)
         doubles.append(double)
         write_bed(base_work, double.url, hosts, accounts)
-        out["provision_uri"] = run(base_work, double.url, str(BENCH / "playbooks" / "fleet_uri_provision.yml"),
-                                   forks, "provision_uri")
+        out["provision_uri"] = run(
+            base_work,
+            double.url,
+            str(BENCH / "playbooks" / "fleet_uri_provision.yml"),
+            forks,
+            "provision_uri",
+        )
         out["provision_uri"]["key_problems"] = len(check_keys(base_work, hosts))
         double.stop()
         doubles.remove(double)
@@ -203,18 +259,42 @@ def measure(hosts: int, accounts: int, forks: int, repeat: int, keep: bool, star
             raise RuntimeError(f"rerun: {out['rerun']['writes']} write requests (must be 0)")
 
         # break two hosts' keys (a wrong but well-formed key: Grafana answers 401)
-        inventory = json.loads((work / "inventory.json").read_text())["all"]["children"]["fleet"]["hosts"]
-        broken = sorted(inventory)[1:1 + BROKEN]
+        inventory = json.loads((work / "inventory.json").read_text())["all"]["children"]["fleet"][
+            "hosts"
+        ]
+        broken = sorted(inventory)[1 : 1 + BROKEN]
         for host in broken:
-            Path(inventory[host]["diagnose_token_file"]).write_text("glsa_" + "x" * 32 + "_00000000")
+            Path(inventory[host]["diagnose_token_file"]).write_text(
+                "glsa_" + "x" * 32 + "_00000000"
+            )
         passes, diags, modules = [], [], []
         for index in range(repeat):
-            passes.append(run(work, double.url, str(BENCH / "playbooks" / "fleet_uri_pass.yml"), forks,
-                              f"uri_pass_{index}"))
-            diags.append(run(work, double.url, "grafana_ops.auth.diagnose", forks, f"diagnose_{index}"))
-            modules.append(run(work, double.url, str(BENCH / "playbooks" / "fleet_diagnose_module.yml"), forks,
-                               f"diagnose_module_{index}"))
-        out["uri_pass"], out["diagnose"], out["diagnose_module"] = median(passes), median(diags), median(modules)
+            passes.append(
+                run(
+                    work,
+                    double.url,
+                    str(BENCH / "playbooks" / "fleet_uri_pass.yml"),
+                    forks,
+                    f"uri_pass_{index}",
+                )
+            )
+            diags.append(
+                run(work, double.url, "grafana_ops.auth.diagnose", forks, f"diagnose_{index}")
+            )
+            modules.append(
+                run(
+                    work,
+                    double.url,
+                    str(BENCH / "playbooks" / "fleet_diagnose_module.yml"),
+                    forks,
+                    f"diagnose_module_{index}",
+                )
+            )
+        out["uri_pass"], out["diagnose"], out["diagnose_module"] = (
+            median(passes),
+            median(diags),
+            median(modules),
+        )
         report = json.loads((work / "report.json").read_text())
         named = sorted(h["host"] for h in report["hosts"] if not h["passed"])
         if named != broken:
@@ -238,34 +318,59 @@ def load() -> str:
 
 
 def show(r: dict) -> None:
-    print(f"\n== {r['hosts']} hosts, {r['accounts']} accounts, {r['key_files']} key files, forks {r['forks']}"
-          f" (load before: {r['load_before']}, after: {r['load_after']})")
-    print(f"   {'case':34} {'wall s':>7} {'results':>8} {'modules':>8} {'skipped':>8} {'HTTP':>6} {'writes':>7}")
-    for key, label in (("provision_uri", "provision fresh, uri + copy"), ("provision", "provision fresh, collection"),
-                       ("rerun", "provision rerun, collection"), ("uri_pass", "one-task uri pass (median)"),
-                       ("diagnose", "diagnose + JSON + JUnit (median)"),
-                       ("diagnose_module", "diagnose module alone (median)")):
+    print(
+        f"\n== {r['hosts']} hosts, {r['accounts']} accounts, {r['key_files']} key files, forks {r['forks']}"
+        f" (load before: {r['load_before']}, after: {r['load_after']})"
+    )
+    print(
+        f"   {'case':34} {'wall s':>7} {'results':>8} {'modules':>8} {'skipped':>8} {'HTTP':>6} {'writes':>7}"
+    )
+    for key, label in (
+        ("provision_uri", "provision fresh, uri + copy"),
+        ("provision", "provision fresh, collection"),
+        ("rerun", "provision rerun, collection"),
+        ("uri_pass", "one-task uri pass (median)"),
+        ("diagnose", "diagnose + JSON + JUnit (median)"),
+        ("diagnose_module", "diagnose module alone (median)"),
+    ):
         c = r[key]
-        print(f"   {label:34} {c['wall']:7.2f} {c['task_results']:8d} {c['module_runs']:8d} {c['skipped']:8d}"
-              f" {c['requests']:6d} {c['writes']:7d}")
-    print(f"   diagnose / uri pass: {r['diagnose_ratio']:.2f}x (target <= 1.2x: "
-          f"{'MET' if r['diagnose_ratio'] <= 1.2 else 'MISSED'}); walls {r['diagnose']['walls']} vs {r['uri_pass']['walls']}")
-    print(f"   diagnose module alone / uri pass: {r['diagnose_module']['wall'] / r['uri_pass']['wall']:.2f}x (reference)")
-    print(f"   rerun / uri pass:    {r['rerun_ratio']:.2f}x (target <= 2x with 0 writes: "
-          f"{'MET' if r['rerun_ratio'] <= 2 and r['rerun']['writes'] == 0 else 'MISSED'})")
-    print(f"   provision collection / uri: {r['provision_ratio']:.2f}x (the collection also verifies every new key)")
+        print(
+            f"   {label:34} {c['wall']:7.2f} {c['task_results']:8d} {c['module_runs']:8d} {c['skipped']:8d}"
+            f" {c['requests']:6d} {c['writes']:7d}"
+        )
+    print(
+        f"   diagnose / uri pass: {r['diagnose_ratio']:.2f}x (target <= 1.2x: "
+        f"{'MET' if r['diagnose_ratio'] <= 1.2 else 'MISSED'}); "
+        f"walls {r['diagnose']['walls']} vs {r['uri_pass']['walls']}"
+    )
+    print(
+        f"   diagnose module alone / uri pass: {r['diagnose_module']['wall'] / r['uri_pass']['wall']:.2f}x (reference)"
+    )
+    print(
+        f"   rerun / uri pass:    {r['rerun_ratio']:.2f}x (target <= 2x with 0 writes: "
+        f"{'MET' if r['rerun_ratio'] <= 2 and r['rerun']['writes'] == 0 else 'MISSED'})"
+    )
+    print(
+        f"   provision collection / uri: {r['provision_ratio']:.2f}x (the collection also verifies every new key)"
+    )
 
 
 def main() -> int:
-    signal.signal(signal.SIGTERM, lambda signum, _frame: (_ for _ in ()).throw(SystemExit(128 + signum)))
+    signal.signal(
+        signal.SIGTERM, lambda signum, _frame: (_ for _ in ()).throw(SystemExit(128 + signum))
+    )
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hosts", type=int, default=40)
     parser.add_argument("--accounts", type=int, default=44)
-    parser.add_argument("--sweep", help="comma-separated host counts, e.g. 10,40,200 (overrides --hosts)")
+    parser.add_argument(
+        "--sweep", help="comma-separated host counts, e.g. 10,40,200 (overrides --hosts)"
+    )
     parser.add_argument("--forks", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=3, help="uri pass / diagnose runs (median)")
     parser.add_argument("--json", help="also write the results to this file")
-    parser.add_argument("--keep", action="store_true", help="keep the work directories (logs, reports)")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the work directories (logs, reports)"
+    )
     args = parser.parse_args()
     counts = [int(n) for n in args.sweep.split(",")] if args.sweep else [args.hosts]
     start_double = _double_class()
@@ -283,8 +388,17 @@ def main() -> int:
             failures.append(f"{hosts} hosts: rerun {r['rerun_ratio']}x > 2x")
     if len(results) > 1:
         print("\n== growth (wall s)")
-        for key in ("provision_uri", "provision", "rerun", "uri_pass", "diagnose", "diagnose_module"):
-            print(f"   {key:14} " + "  ".join(f"{r['hosts']}h {r[key]['wall']:.1f}" for r in results))
+        for key in (
+            "provision_uri",
+            "provision",
+            "rerun",
+            "uri_pass",
+            "diagnose",
+            "diagnose_module",
+        ):
+            print(
+                f"   {key:14} " + "  ".join(f"{r['hosts']}h {r[key]['wall']:.1f}" for r in results)
+            )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     print()

@@ -17,6 +17,7 @@ Cases:
 Usage: bench/run.py [--count 100] [--repeat 1] [--diagnose-repeat 5] [--impl auto|role|module|loops]
                     [--cases provision,rerun,diagnose,fleet] [--fleet-sweep 10,40] [--json FILE]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -97,7 +98,9 @@ http {{
     }}
 }}
 """)
-        subprocess.run([nginx, "-p", f"{d}/", "-c", str(d / "nginx.conf"), "-e", "stderr"], check=True)
+        subprocess.run(
+            [nginx, "-p", f"{d}/", "-c", str(d / "nginx.conf"), "-e", "stderr"], check=True
+        )
         deadline = time.monotonic() + 10
         while not (self.pid_file.exists() and self.pid_file.read_text().strip()):
             if time.monotonic() > deadline:
@@ -113,7 +116,11 @@ http {{
             return
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and Path(f"/proc/{self.pid}").exists():
-            state = Path(f"/proc/{self.pid}/status").read_text() if Path(f"/proc/{self.pid}/status").exists() else ""
+            state = (
+                Path(f"/proc/{self.pid}/status").read_text()
+                if Path(f"/proc/{self.pid}/status").exists()
+                else ""
+            )
             if "State:\tZ" in state:
                 break
             time.sleep(0.05)
@@ -156,16 +163,32 @@ def run_playbook(work: Path, playbook: str, double: Double, extra: dict) -> dict
     log = work / f"{Path(playbook).stem}.log"
     start = time.monotonic()
     with open(log, "w") as out:
-        proc = subprocess.run([str(VENV_BIN / "ansible-playbook"), str(BENCH / "playbooks" / playbook),
-                               "-e", json.dumps(extra)], env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.run(
+            [
+                str(VENV_BIN / "ansible-playbook"),
+                str(BENCH / "playbooks" / playbook),
+                "-e",
+                json.dumps(extra),
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     wall = time.monotonic() - start
     if proc.returncode != 0:
-        raise RuntimeError(f"{playbook} failed (exit {proc.returncode}); last lines of {log}:\n"
-                           + "\n".join(log.read_text().splitlines()[-25:]))
+        raise RuntimeError(
+            f"{playbook} failed (exit {proc.returncode}); last lines of {log}:\n"
+            + "\n".join(log.read_text().splitlines()[-25:])
+        )
     stats = json.loads(stats_file.read_text())
     reqs = double.requests()
-    return {"wall": wall, "module_runs": stats["module_runs"], "by_action": stats["by_action"],
-            "requests": len(reqs), "writes": sum(1 for r in reqs if r["method"] in WRITES)}
+    return {
+        "wall": wall,
+        "module_runs": stats["module_runs"],
+        "by_action": stats["by_action"],
+        "requests": len(reqs),
+        "writes": sum(1 for r in reqs if r["method"] in WRITES),
+    }
 
 
 def pick_impl(wanted: str) -> str:
@@ -211,8 +234,12 @@ def measure_diagnose(tmp: Path, playbook: str, nginx: str) -> dict:
         token_file = work / "token"
         token_file.write_text(mint_token(double))
         token_file.chmod(0o600)
-        return run_playbook(work, playbook, double,
-                            {"bench_proxy_url": proxy.url, "bench_token_file": str(token_file)})
+        return run_playbook(
+            work,
+            playbook,
+            double,
+            {"bench_proxy_url": proxy.url, "bench_token_file": str(token_file)},
+        )
     finally:
         if proxy:
             proxy.stop()
@@ -222,11 +249,16 @@ def measure_diagnose(tmp: Path, playbook: str, nginx: str) -> dict:
 
 def mint_token(double: Double) -> str:
     import base64
+
     auth = "Basic " + base64.b64encode(b"admin:admin").decode()
 
     def post(path, body):
-        req = urllib.request.Request(f"{double.url}{path}", data=json.dumps(body).encode(), method="POST",
-                                     headers={"Authorization": auth, "Content-Type": "application/json"})
+        req = urllib.request.Request(
+            f"{double.url}{path}",
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={"Authorization": auth, "Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(req, timeout=30) as resp:
             return json.loads(resp.read())
 
@@ -253,9 +285,13 @@ def report(name: str, base: dict, coll: dict, verdict: str, note: str) -> None:
     print(f"\n== {name}")
     print(f"   {'':12} {'wall s':>8} {'module runs':>12} {'HTTP requests':>14} {'writes':>7}")
     for label, r in (("baseline", base), ("collection", coll)):
-        print(f"   {label:12} {r['wall']:8.2f} {r['module_runs']:12d} {r['requests']:14d} {r['writes']:7d}")
-    print(f"   {'ratio':12} {ratio(base['wall'], coll['wall']):>8} {ratio(base['module_runs'], coll['module_runs']):>12}"
-          f" {ratio(base['requests'], coll['requests']):>14}")
+        print(
+            f"   {label:12} {r['wall']:8.2f} {r['module_runs']:12d} {r['requests']:14d} {r['writes']:7d}"
+        )
+    print(
+        f"   {'ratio':12} {ratio(base['wall'], coll['wall']):>8} {ratio(base['module_runs'], coll['module_runs']):>12}"
+        f" {ratio(base['requests'], coll['requests']):>14}"
+    )
     print(f"   {verdict}")
     if note:
         print(f"   {note}")
@@ -270,19 +306,29 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _terminate)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100)
-    parser.add_argument("--repeat", type=int, default=1, help="runs per provisioning measurement (median)")
-    parser.add_argument("--diagnose-repeat", type=int, default=5, help="runs per diagnose measurement (median)")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per provisioning measurement (median)"
+    )
+    parser.add_argument(
+        "--diagnose-repeat", type=int, default=5, help="runs per diagnose measurement (median)"
+    )
     parser.add_argument("--impl", default="auto", choices=["auto", "role", "module", "loops"])
     parser.add_argument("--cases", default="provision,rerun,diagnose,fleet")
-    parser.add_argument("--fleet-sweep", default="10,40", help="host counts of the fleet case (bench/fleet.py)")
+    parser.add_argument(
+        "--fleet-sweep", default="10,40", help="host counts of the fleet case (bench/fleet.py)"
+    )
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
     impl = pick_impl(args.impl)
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
-    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
+    nginx = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None
+    )
 
-    print(f"grafana_ops.auth benchmarks: {os.cpu_count()} CPUs, {args.count} accounts, "
-          f"collection implementation: {impl}, fresh Grafana API double per measurement")
+    print(
+        f"grafana_ops.auth benchmarks: {os.cpu_count()} CPUs, {args.count} accounts, "
+        f"collection implementation: {impl}, fresh Grafana API double per measurement"
+    )
     results: dict = {"cpus": os.cpu_count(), "count": args.count, "impl": impl}
     failures: list[str] = []
     tmp = Path(tempfile.mkdtemp(prefix="grafana-ops-bench."))
@@ -291,10 +337,18 @@ def main() -> int:
             if case not in cases:
                 continue
             rerun = case == "rerun"
-            base = best([measure_provision(tmp, "baseline_provision.yml", args.count, impl, rerun)
-                         for _ in range(args.repeat)])
-            coll = best([measure_provision(tmp, "collection_provision.yml", args.count, impl, rerun)
-                         for _ in range(args.repeat)])
+            base = best(
+                [
+                    measure_provision(tmp, "baseline_provision.yml", args.count, impl, rerun)
+                    for _ in range(args.repeat)
+                ]
+            )
+            coll = best(
+                [
+                    measure_provision(tmp, "collection_provision.yml", args.count, impl, rerun)
+                    for _ in range(args.repeat)
+                ]
+            )
             speedup = base["wall"] / coll["wall"]
             target = 20 if rerun else 10
             ok = speedup >= target
@@ -305,36 +359,62 @@ def main() -> int:
                     failures.append(f"rerun: the collection sent {coll['writes']} write requests")
             else:
                 if coll["key_files"] != args.count or base["key_files"] != args.count:
-                    failures.append(f"provision: key files baseline {base['key_files']}, collection {coll['key_files']}")
+                    failures.append(
+                        f"provision: key files baseline {base['key_files']}, collection {coll['key_files']}"
+                    )
             if not ok:
                 failures.append(f"{case}: {speedup:.1f}x < {target}x")
-            name = (f"{'idempotent rerun' if rerun else 'provisioning'}: {args.count} accounts, one token each"
-                    + (", key to a file" if not rerun else ", nothing to change"))
-            report(name, base, coll, verdict, f"collection module runs by action: {coll['by_action']}")
-            results[case] = {"baseline": base, "collection": coll, "speedup": speedup, "target": target}
+            name = (
+                f"{'idempotent rerun' if rerun else 'provisioning'}: {args.count} accounts, one token each"
+                + (", key to a file" if not rerun else ", nothing to change")
+            )
+            report(
+                name, base, coll, verdict, f"collection module runs by action: {coll['by_action']}"
+            )
+            results[case] = {
+                "baseline": base,
+                "collection": coll,
+                "speedup": speedup,
+                "target": target,
+            }
 
         if "diagnose" in cases:
             if not nginx:
                 print("\n== diagnose: SKIPPED (nginx is not installed: apt-get install -y nginx)")
                 failures.append("diagnose: skipped, no nginx")
             else:
-                base = best([measure_diagnose(tmp, "diagnose_uri.yml", nginx) for _ in range(args.diagnose_repeat)])
-                coll = best([measure_diagnose(tmp, "diagnose_collection.yml", nginx)
-                             for _ in range(args.diagnose_repeat)])
+                base = best(
+                    [
+                        measure_diagnose(tmp, "diagnose_uri.yml", nginx)
+                        for _ in range(args.diagnose_repeat)
+                    ]
+                )
+                coll = best(
+                    [
+                        measure_diagnose(tmp, "diagnose_collection.yml", nginx)
+                        for _ in range(args.diagnose_repeat)
+                    ]
+                )
                 slowdown = coll["wall"] / base["wall"]
                 ok = slowdown <= 1.5
                 if not ok:
                     failures.append(f"diagnose: {slowdown:.2f}x slower > 1.5x")
-                report("diagnose one host (direct + one nginx proxy) vs a single uri task", base, coll,
-                       f"target: collection within 1.5x of the baseline's wall time: {'MET' if ok else 'MISSED'}"
-                       f" ({slowdown:.2f}x)",
-                       f"wall times of {args.diagnose_repeat} runs: baseline {base['walls']}, collection {coll['walls']}")
+                report(
+                    "diagnose one host (direct + one nginx proxy) vs a single uri task",
+                    base,
+                    coll,
+                    f"target: collection within 1.5x of the baseline's wall time: {'MET' if ok else 'MISSED'}"
+                    f" ({slowdown:.2f}x)",
+                    f"wall times of {args.diagnose_repeat} runs: baseline {base['walls']}, collection {coll['walls']}",
+                )
                 results["diagnose"] = {"baseline": base, "collection": coll, "slowdown": slowdown}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
     if "fleet" in cases:
-        fleet = subprocess.run([sys.executable, str(BENCH / "fleet.py"), "--sweep", args.fleet_sweep], check=False)
+        fleet = subprocess.run(
+            [sys.executable, str(BENCH / "fleet.py"), "--sweep", args.fleet_sweep], check=False
+        )
         results["fleet_exit"] = fleet.returncode
         if fleet.returncode:
             failures.append("fleet: a target was missed (see above)")

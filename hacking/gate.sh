@@ -3,7 +3,7 @@
 #
 #   hacking/gate.sh [all | STEP... | --setup-only]
 #
-# Steps: changelog build ee importer lint sanity-2.21 sanity-2.20 sanity-2.19 units units-2.19
+# Steps: changelog build ee importer ruff lint sanity-2.21 sanity-2.20 sanity-2.19 units units-2.19
 # integration integration-2.19 leak-scan integration-real promtool molecule molecule-2.19 double-test
 # sample-repo (docs/examples/infra-repo's Molecule scenario against the installed tarball)
 # ("sanity" selects the three sanity steps, "oldest" every *-2.19 step; leak-scan scans the output
@@ -32,7 +32,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 2
 
-ALL_STEPS=(changelog build ee importer lint sanity-2.21 sanity-2.20 sanity-2.19 units units-2.19
+ALL_STEPS=(changelog build ee importer ruff lint sanity-2.21 sanity-2.20 sanity-2.19 units units-2.19
   integration integration-2.19 leak-scan integration-real promtool molecule molecule-2.19 double-test
   sample-repo)
 # The build step runs first, alone: ee, importer and molecule use its tarball (molecule: the
@@ -46,7 +46,7 @@ LANES=(
   "integration integration-2.19 leak-scan promtool"
   "molecule molecule-2.19"
   "sanity-2.21 sanity-2.20 sanity-2.19"
-  "lint integration-real"
+  "ruff lint integration-real"
   "changelog ee importer"
   "units units-2.19 double-test sample-repo"
 )
@@ -420,6 +420,11 @@ step_importer() {
   note "galaxy-importer: $(grep -c '^Loading ' "$out") content items loaded"
   if grep -qE 'ERROR|WARNING' "$out"; then note "galaxy-importer reported an ERROR or a WARNING"; return 1; fi
   return "$rc"
+}
+
+step_ruff() {
+  # the Python style of ruff.toml: formatted (a diff shows what to change) and lint-clean
+  in_stage ruff format --check --diff --no-cache && in_stage ruff check --no-cache --output-format concise
 }
 
 step_lint() {

@@ -86,16 +86,22 @@ _WORD = b"0-9A-Za-z_"
 _FIELD = rb"(?i:pass(?:word|wd)?|secret|token|key|authorization|credentials?)"
 
 
-def short_patterns(secrets: Sequence[str], first: int,
-                   logins: Sequence[str]) -> List[Tuple["re.Pattern[bytes]", int]]:
+def short_patterns(
+    secrets: Sequence[str], first: int, logins: Sequence[str]
+) -> List[Tuple["re.Pattern[bytes]", int]]:
     """Regexes for secrets too short to search for bare, numbered from ``first``."""
     out = []
     for number, secret in enumerate(secrets, first):
         raw = re.escape(secret.encode("utf-8"))
         alts = [
             # the whole value of a field whose name says it is a secret
-            rb"\b[\w-]*" + _FIELD + rb"[\w-]*[\"']?\s*[:=]\s*(?:Basic\s+|Bearer\s+)?[\"']?" + raw
-            + rb"(?![" + _WORD + rb"])",
+            rb"\b[\w-]*"
+            + _FIELD
+            + rb"[\w-]*[\"']?\s*[:=]\s*(?:Basic\s+|Bearer\s+)?[\"']?"
+            + raw
+            + rb"(?!["
+            + _WORD
+            + rb"])",
         ]
         for login in logins:
             pair = login.encode("utf-8") + b":" + secret.encode("utf-8")
@@ -121,8 +127,9 @@ def iter_files(paths: Iterable[str], excluded: Set[str]) -> Iterator[str]:
                     yield full
 
 
-def scan_file(path: str, patterns: Dict[bytes, int],
-              regexes: Sequence[Tuple["re.Pattern[bytes]", int]] = ()) -> List[Tuple[int, int]]:
+def scan_file(
+    path: str, patterns: Dict[bytes, int], regexes: Sequence[Tuple["re.Pattern[bytes]", int]] = ()
+) -> List[Tuple[int, int]]:
     """(line number, secret number) for every hit in ``path``."""
     hits: List[Tuple[int, int]] = []
     try:
@@ -139,8 +146,13 @@ def scan_file(path: str, patterns: Dict[bytes, int],
     return hits
 
 
-def scan(paths: Sequence[str], secrets: Sequence[str], excluded: Set[str],
-         short: Sequence[str] = (), logins: Sequence[str] = ("admin",)) -> Tuple[int, int]:
+def scan(
+    paths: Sequence[str],
+    secrets: Sequence[str],
+    excluded: Set[str],
+    short: Sequence[str] = (),
+    logins: Sequence[str] = ("admin",),
+) -> Tuple[int, int]:
     patterns = needles(secrets)
     regexes = short_patterns(short, len(secrets) + 1, logins)
     secrets = list(secrets) + list(short)
@@ -149,8 +161,10 @@ def scan(paths: Sequence[str], secrets: Sequence[str], excluded: Set[str],
         files += 1
         for lineno, number in sorted(set(scan_file(path, patterns, regexes))):
             leaks += 1
-            print(f"LEAK {path}:{lineno}: secret #{number} ({kind(secrets[number - 1])}, "
-                  f"{len(secrets[number - 1])} characters)")
+            print(
+                f"LEAK {path}:{lineno}: secret #{number} ({kind(secrets[number - 1])}, "
+                f"{len(secrets[number - 1])} characters)"
+            )
     return files, leaks
 
 
@@ -175,7 +189,7 @@ def self_test() -> int:
         out = os.path.join(tmp, "out.log")
         with open(out, "w", encoding="utf-8") as handle:
             handle.write('"login": "admin", "identity": "admin (user)", admin_user admin\n')
-            handle.write('url_password=admin\n')
+            handle.write("url_password=admin\n")
             handle.write('"url_password": "admin"\n')
             handle.write("Authorization: Basic " + base64.b64encode(b"admin:admin").decode() + "\n")
             handle.write("http://admin:admin@127.0.0.1:3000/\n")
@@ -193,19 +207,30 @@ def self_test() -> int:
         with open(minted, "w", encoding="utf-8") as handle:
             handle.write(f"{secret}\n{other}\n")
         with open(minted + ".where", "w", encoding="utf-8") as handle:
-            handle.write("t1 POST /api/serviceaccounts/1/tokens\nt2 POST /api/serviceaccounts/2/tokens\n")
+            handle.write(
+                "t1 POST /api/serviceaccounts/1/tokens\nt2 POST /api/serviceaccounts/2/tokens\n"
+            )
         with contextlib.redirect_stdout(io.StringIO()) as printed:
             missing = unrecorded(minted, [secret])
         with contextlib.redirect_stdout(io.StringIO()):
             declared = unrecorded(minted, [secret], ["failed delivery deletes its token"])
-    if missing != 1 or declared != 0 or other in printed.getvalue() or "#2" not in printed.getvalue() \
-            or "/api/serviceaccounts/2/tokens" not in printed.getvalue():
-        print(f"leak-scan self-test: unrecorded key: expected #2 named by its request, got "
-              f"{missing}: {printed.getvalue()!r}")
+    if (
+        missing != 1
+        or declared != 0
+        or other in printed.getvalue()
+        or "#2" not in printed.getvalue()
+        or "/api/serviceaccounts/2/tokens" not in printed.getvalue()
+    ):
+        print(
+            f"leak-scan self-test: unrecorded key: expected #2 named by its request, got "
+            f"{missing}: {printed.getvalue()!r}"
+        )
         return 1
-    print("leak-scan self-test: planted secret found (raw and base64), never echoed; a short "
-          "password is found as a value, in user:password and in base64, not as a login; an "
-          "unrecorded key is named by its place, never echoed")
+    print(
+        "leak-scan self-test: planted secret found (raw and base64), never echoed; a short "
+        "password is found as a value, in user:password and in base64, not as a login; an "
+        "unrecorded key is named by its place, never echoed"
+    )
     return 0
 
 
@@ -229,17 +254,23 @@ def unrecorded(minted_file: str, secrets: Sequence[str], discarded: Sequence[str
     recorded = set(secrets)
     missing = [number for number, key in enumerate(minted) if key not in recorded]
     if len(missing) <= len(discarded):
-        print(f"leak-scan: the tests recorded {len(minted) - len(missing)} of the {len(minted)} "
-              f"keys the server minted; {len(discarded)} declared as known to nobody"
-              + "".join(f"\nleak-scan:   declared: {reason}" for reason in discarded))
+        print(
+            f"leak-scan: the tests recorded {len(minted) - len(missing)} of the {len(minted)} "
+            f"keys the server minted; {len(discarded)} declared as known to nobody"
+            + "".join(f"\nleak-scan:   declared: {reason}" for reason in discarded)
+        )
         return 0
     kinds = ", ".join(sorted({kind(minted[n]) for n in missing}))
-    print(f"leak-scan: the tests recorded {len(minted) - len(missing)} of the {len(minted)} keys "
-          f"the server minted; {len(missing)} ({kinds}) were never recorded, so the scan could "
-          "not look for them: record them (setup_grafana tasks_from: record)")
+    print(
+        f"leak-scan: the tests recorded {len(minted) - len(missing)} of the {len(minted)} keys "
+        f"the server minted; {len(missing)} ({kinds}) were never recorded, so the scan could "
+        "not look for them: record them (setup_grafana tasks_from: record)"
+    )
     where = read_lines(minted_file + ".where")
     if discarded:
-        print(f"leak-scan:   ({len(discarded)} declared as known to nobody: {'; '.join(discarded)})")
+        print(
+            f"leak-scan:   ({len(discarded)} declared as known to nobody: {'; '.join(discarded)})"
+        )
     for number in missing:
         place = where[number] if len(where) == len(minted) else "(no request log)"
         print(f"leak-scan:   minted key #{number + 1} was not recorded: {place}")
@@ -248,13 +279,22 @@ def unrecorded(minted_file: str, secrets: Sequence[str], discarded: Sequence[str
 
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
-    parser.add_argument("--secrets", action="append", default=[], help="file with one secret a line")
+    parser.add_argument(
+        "--secrets", action="append", default=[], help="file with one secret a line"
+    )
     parser.add_argument("--exclude", action="append", default=[], help="path not to scan")
     parser.add_argument("--min-secrets", type=int, default=1)
-    parser.add_argument("--login", action="append", default=[],
-                        help="a login a short secret is paired with (default: admin)")
-    parser.add_argument("--expect-recorded", metavar="FILE",
-                        help="keys the server minted (one a line): each must be in --secrets")
+    parser.add_argument(
+        "--login",
+        action="append",
+        default=[],
+        help="a login a short secret is paired with (default: admin)",
+    )
+    parser.add_argument(
+        "--expect-recorded",
+        metavar="FILE",
+        help="keys the server minted (one a line): each must be in --secrets",
+    )
     parser.add_argument("--self-test", action="store_true")
     parser.add_argument("paths", nargs="*")
     args = parser.parse_args(argv)
@@ -268,9 +308,11 @@ def main(argv: Sequence[str]) -> int:
     if args.expect_recorded:  # the completeness check below proves more than a count
         floor = min(floor, len(load_secrets([args.expect_recorded])))
     if len(secrets) < floor:
-        print(f"leak-scan: only {len(secrets)} secret(s) recorded in {', '.join(args.secrets)} "
-              f"(need {floor}): the tests did not record what they minted, so the "
-              "scan would prove nothing")
+        print(
+            f"leak-scan: only {len(secrets)} secret(s) recorded in {', '.join(args.secrets)} "
+            f"(need {floor}): the tests did not record what they minted, so the "
+            "scan would prove nothing"
+        )
         return 2
     discarded = [line for path in args.secrets for line in read_lines(path + ".discarded")]
     if args.expect_recorded and unrecorded(args.expect_recorded, secrets, discarded):
@@ -279,8 +321,10 @@ def main(argv: Sequence[str]) -> int:
     files, leaks = scan(args.paths, secrets, excluded, short, args.login or ["admin"])
     kinds = sorted({kind(s) for s in secrets})
     extra = f" + {len(short)} short one(s) matched as values only" if short else ""
-    print(f"leak-scan: {len(secrets)} secrets ({', '.join(kinds)}){extra} searched in {files} "
-          f"files: {leaks} hit(s)")
+    print(
+        f"leak-scan: {len(secrets)} secrets ({', '.join(kinds)}){extra} searched in {files} "
+        f"files: {leaks} hit(s)"
+    )
     return 1 if leaks else 0
 
 

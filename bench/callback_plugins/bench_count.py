@@ -17,8 +17,19 @@ requirements: [BENCH_STATS_FILE set in the environment]
 """
 
 CONTROLLER_ONLY = {
-    "set_fact", "debug", "assert", "fail", "meta", "include_tasks", "import_tasks",
-    "include_role", "import_role", "include_vars", "pause", "add_host", "group_by",
+    "set_fact",
+    "debug",
+    "assert",
+    "fail",
+    "meta",
+    "include_tasks",
+    "import_tasks",
+    "include_role",
+    "import_role",
+    "include_vars",
+    "pause",
+    "add_host",
+    "group_by",
 }
 
 
@@ -65,5 +76,11 @@ class CallbackModule(CallbackBase):
         path = os.environ.get("BENCH_STATS_FILE")
         if path:
             with open(path, "w", encoding="utf-8") as handle:
-                json.dump({"module_runs": sum(self.by_action.values()), "by_action": self.by_action,
-                           "failed": self.failed}, handle)
+                json.dump(
+                    {
+                        "module_runs": sum(self.by_action.values()),
+                        "by_action": self.by_action,
+                        "failed": self.failed,
+                    },
+                    handle,
+                )

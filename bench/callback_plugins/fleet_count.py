@@ -18,8 +18,19 @@ requirements: [FLEET_STATS_FILE set in the environment]
 """
 
 CONTROLLER_ONLY = {
-    "set_fact", "debug", "assert", "fail", "meta", "include_tasks", "import_tasks",
-    "include_role", "import_role", "include_vars", "pause", "add_host", "group_by",
+    "set_fact",
+    "debug",
+    "assert",
+    "fail",
+    "meta",
+    "include_tasks",
+    "import_tasks",
+    "include_role",
+    "import_role",
+    "include_vars",
+    "pause",
+    "add_host",
+    "group_by",
     "validate_argument_spec",
 }
 
@@ -32,8 +43,17 @@ class CallbackModule(CallbackBase):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.stats = {"task_results": 0, "module_runs": 0, "controller": 0, "skipped": 0,
-                      "changed": 0, "failed": 0, "tasks": 0, "by_action": {}, "task_seconds": []}
+        self.stats = {
+            "task_results": 0,
+            "module_runs": 0,
+            "controller": 0,
+            "skipped": 0,
+            "changed": 0,
+            "failed": 0,
+            "tasks": 0,
+            "by_action": {},
+            "task_seconds": [],
+        }
         self._current = None
 
     @staticmethod

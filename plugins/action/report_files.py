@@ -19,10 +19,15 @@ from ansible.module_utils.common.text.converters import to_bytes
 from ansible.plugins.action import ActionBase
 
 ARGUMENT_SPEC = dict(
-    files=dict(type="list", elements="dict", required=True, options=dict(
-        dest=dict(type="path", required=True),
-        content=dict(type="str", required=True),
-    )),
+    files=dict(
+        type="list",
+        elements="dict",
+        required=True,
+        options=dict(
+            dest=dict(type="path", required=True),
+            content=dict(type="str", required=True),
+        ),
+    ),
     mode=dict(type="str", default="0644"),
 )
 
@@ -35,16 +40,22 @@ def parse_mode(mode: str) -> int:
     return int(text, 8)
 
 
-def write_files(files: List[Dict[str, Any]], mode: int, check_mode: bool = False) -> List[Dict[str, Any]]:
+def write_files(
+    files: List[Dict[str, Any]], mode: int, check_mode: bool = False
+) -> List[Dict[str, Any]]:
     """Write each file atomically unless its content and mode are already as wanted."""
     results = []
     for entry in files:
         dest = os.path.abspath(os.path.expanduser(entry["dest"]))
         directory = os.path.dirname(dest)
         if not os.path.isdir(directory):
-            raise ValueError(f"files[].dest {dest}: the directory {directory} does not exist; create it first.")
+            raise ValueError(
+                f"files[].dest {dest}: the directory {directory} does not exist; create it first."
+            )
         if os.path.islink(dest) or (os.path.exists(dest) and not os.path.isfile(dest)):
-            raise ValueError(f"files[].dest {dest} exists and is not a regular file; remove it or choose another path.")
+            raise ValueError(
+                f"files[].dest {dest} exists and is not a regular file; remove it or choose another path."
+            )
         data = to_bytes(entry["content"], errors="surrogate_or_strict")
         same = False
         if os.path.isfile(dest):
@@ -76,9 +87,14 @@ class ActionModule(ActionBase):
         del tmp  # not used: nothing goes to a remote host
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         try:
-            files = write_files(args["files"], parse_mode(args["mode"]), check_mode=self._task.check_mode)
+            files = write_files(
+                args["files"], parse_mode(args["mode"]), check_mode=self._task.check_mode
+            )
         except (OSError, ValueError) as err:
             raise AnsibleActionFail(str(err)) from err
-        result.update(changed=any(f["changed"] for f in files), files=files,
-                      msg=f"{sum(f['changed'] for f in files)} of {len(files)} report file(s) written.")
+        result.update(
+            changed=any(f["changed"] for f in files),
+            files=files,
+            msg=f"{sum(f['changed'] for f in files)} of {len(files)} report file(s) written.",
+        )
         return result

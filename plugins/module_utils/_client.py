@@ -93,8 +93,16 @@ KEEP_HEADERS = KeepHeaders()
 class Response:
     """A decoded HTTP response: status, headers, parsed JSON body (or ``None``) and text."""
 
-    def __init__(self, method: str, path: str, url: str, status: int,
-                 headers: Mapping[str, str], text: str, elapsed_ms: float) -> None:
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        url: str,
+        status: int,
+        headers: Mapping[str, str],
+        text: str,
+        elapsed_ms: float,
+    ) -> None:
         self.method = method
         self.path = path
         self.url = url
@@ -264,28 +272,42 @@ class GrafanaClient:
     def error_for(self, response: Response, attempts: int = 1) -> GrafanaAPIError:
         """Build the error for an unexpected response (never includes a credential)."""
         tried = f" after {attempts} attempts" if attempts > 1 else ""
-        msg = (f"{response.method} {response.path} failed with HTTP {response.status}{tried} from "
-               f"{safe_url(self.base_url)}: {self.scrub(response.describe_body())}.")
+        msg = (
+            f"{response.method} {response.path} failed with HTTP {response.status}{tried} from "
+            f"{safe_url(self.base_url)}: {self.scrub(response.describe_body())}."
+        )
         if response.retry_after_refused is not None:
-            msg += (f" Grafana asked to retry after {response.retry_after_refused:g} s (Retry-After), "
-                    f"longer than the {self.max_retry_wait:g} s the module waits at most: try "
-                    "again later.")
+            msg += (
+                f" Grafana asked to retry after {response.retry_after_refused:g} s (Retry-After), "
+                f"longer than the {self.max_retry_wait:g} s the module waits at most: try "
+                "again later."
+            )
         return GrafanaAPIError(
-            msg, method=response.method, path=response.path, status=response.status,
-            message=response.message, message_id=response.message_id,
+            msg,
+            method=response.method,
+            path=response.path,
+            status=response.status,
+            message=response.message,
+            message_id=response.message_id,
             hint=status_hint(response),
         )
 
     def not_grafana(self, response: Response) -> GrafanaAPIError:
         """The error for an expected status whose body is not the Grafana JSON asked for."""
-        msg = (f"{response.method} {safe_url(response.url)}: {self.scrub(response.describe_answer())} "
-               f"answered (HTTP {response.status}) instead of Grafana's API; nothing was changed "
-               "on the strength of it.")
+        msg = (
+            f"{response.method} {safe_url(response.url)}: {self.scrub(response.describe_answer())} "
+            f"answered (HTTP {response.status}) instead of Grafana's API; nothing was changed "
+            "on the strength of it."
+        )
         return GrafanaAPIError(
-            msg, method=response.method, path=response.path, status=response.status,
+            msg,
+            method=response.method,
+            path=response.path,
+            status=response.status,
             hint="Something in front of Grafana (an SSO login page, a captive portal, a proxy or "
-                 "another service) answered for it: check url (host, port, sub-path) and that "
-                 "the proxy passes /api/ to Grafana unchanged.")
+            "another service) answered for it: check url (host, port, sub-path) and that "
+            "the proxy passes /api/ to Grafana unchanged.",
+        )
 
     def scrub(self, text: str) -> str:
         """Replace every form of the credential this client sends with its redacted form."""
@@ -301,7 +323,9 @@ class GrafanaClient:
             return "Basic " + base64.b64encode(pair).decode("ascii")
         return None
 
-    def _headers(self, extra: Optional[Mapping[str, str]], auth: bool, org_id: Any) -> Dict[str, str]:
+    def _headers(
+        self, extra: Optional[Mapping[str, str]], auth: bool, org_id: Any
+    ) -> Dict[str, str]:
         headers = {"Accept": "application/json"}
         credential = self._authorization() if auth else None
         if credential:
@@ -311,13 +335,20 @@ class GrafanaClient:
         headers.update(extra or {})
         return headers
 
-    def _send(self, method: str, path: str, body: Any, params: Any, headers: Dict[str, str]) -> Response:
+    def _send(
+        self, method: str, path: str, body: Any, params: Any, headers: Dict[str, str]
+    ) -> Response:
         url = self.base_url + path
         # verify per request: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE in the environment
         # override session.verify (psf/requests#3829), which silently dropped ca_path.
-        kwargs: Dict[str, Any] = {"headers": headers, "params": params, "timeout": self.timeout,
-                                  "allow_redirects": False, "verify": self.session.verify,
-                                  "auth": KEEP_HEADERS}
+        kwargs: Dict[str, Any] = {
+            "headers": headers,
+            "params": params,
+            "timeout": self.timeout,
+            "allow_redirects": False,
+            "verify": self.session.verify,
+            "auth": KEEP_HEADERS,
+        }
         if body is not None:
             kwargs["json"] = body
         started = time.monotonic()
@@ -342,7 +373,7 @@ class GrafanaClient:
         return asked if asked is not None else self._backoff(attempt)
 
     def _backoff(self, attempt: int) -> float:
-        return min(self.max_retry_wait, self.backoff_base * (2 ** attempt))
+        return min(self.max_retry_wait, self.backoff_base * (2**attempt))
 
     def _remember_date(self, value: Optional[str]) -> None:
         if not value:
@@ -355,24 +386,36 @@ class GrafanaClient:
             parsed = parsed.replace(tzinfo=_dt.timezone.utc)
         self._server_date = (parsed.astimezone(_dt.timezone.utc), time.monotonic())
 
-    def _connection_error(self, method: str, path: str, exc: Exception, url: str) -> GrafanaConnectionError:
+    def _connection_error(
+        self, method: str, path: str, exc: Exception, url: str
+    ) -> GrafanaConnectionError:
         where = f"{method} {safe_url(url)}"
         if rexc is not None and isinstance(exc, rexc.SSLError):
             return GrafanaConnectionError(
-                f"{where}: TLS handshake failed ({_reason(exc)}).", kind="tls", method=method, path=path,
+                f"{where}: TLS handshake failed ({_reason(exc)}).",
+                kind="tls",
+                method=method,
+                path=path,
                 hint="Set ca_path to the CA bundle that signed Grafana's certificate (or fix the "
-                     "certificate); validate_certs=false disables verification and is not recommended.")
+                "certificate); validate_certs=false disables verification and is not recommended.",
+            )
         if rexc is not None and isinstance(exc, rexc.Timeout):
             return GrafanaConnectionError(
-                f"{where}: no response within {self.timeout:g} s (timeout).", kind="timeout",
-                method=method, path=path,
+                f"{where}: no response within {self.timeout:g} s (timeout).",
+                kind="timeout",
+                method=method,
+                path=path,
                 hint="Check that Grafana (or the proxy in front of it) is up and reachable; raise "
-                     "timeout if it is only slow.")
+                "timeout if it is only slow.",
+            )
         return GrafanaConnectionError(
-            f"{where}: could not get a response ({_reason(exc)}).", kind="connection",
-            method=method, path=path,
+            f"{where}: could not get a response ({_reason(exc)}).",
+            kind="connection",
+            method=method,
+            path=path,
             hint="Check url (scheme, host, port, sub-path) and that Grafana is running and reachable "
-                 "from the host that runs this task.")
+            "from the host that runs this task.",
+        )
 
     def _warn_plain_http(self) -> None:
         warning = plain_http_warning(self.base_url) if (self.token or self.password) else None
@@ -393,22 +436,26 @@ def normalise_url(url: str, option: str = "url") -> str:
         parts = urlsplit(text)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError:
-        raise GrafanaInputError(f"{option} {safe_url(text)!r} is not a valid URL (check the host "
-                                "and the port).") from None
+        raise GrafanaInputError(
+            f"{option} {safe_url(text)!r} is not a valid URL (check the host and the port)."
+        ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise GrafanaInputError(
             f"{option} {safe_url(text)!r} is not an absolute http(s) URL. Give the scheme and host, "
-            "for example http://localhost:3000 or https://grafana.example.com/grafana.")
+            "for example http://localhost:3000 or https://grafana.example.com/grafana."
+        )
     if "@" in parts.netloc:
         raise GrafanaInputError(
             f"{option} {safe_url(text)!r} carries a user name or password ('user:password@'): "
             "credentials in a URL would silently replace the one the task gives. Remove them "
-            "from the URL and pass url_username/url_password (or token) instead.")
+            "from the URL and pass url_username/url_password (or token) instead."
+        )
     if parts.query or parts.fragment or text.endswith(("?", "#")):
         raise GrafanaInputError(
             f"{option} {safe_url(text)!r} has a query string or fragment ('?...' / '#...'), which "
             "the module would not send: give the base URL only (scheme, host, port, sub-path) and "
-            "choose the organization with org_id, not ?orgId=.")
+            "choose the organization with org_id, not ?orgId=."
+        )
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
@@ -421,11 +468,13 @@ def clean_token(token: str) -> str:
     if stripped.lower().startswith("bearer "):
         raise GrafanaInputError(
             "token starts with 'Bearer ': pass the bare key (glsa_...); the module builds the "
-            "Authorization header itself.")
+            "Authorization header itself."
+        )
     if not stripped or any(ch.isspace() for ch in stripped):
         raise GrafanaInputError(
             f"token {redact(stripped)} is empty or contains whitespace inside it; a Grafana token "
-            "is one word (glsa_...). Check how it is read from its file or variable.")
+            "is one word (glsa_...). Check how it is read from its file or variable."
+        )
     return stripped
 
 
@@ -442,8 +491,9 @@ def safe_url(url: str) -> str:
     return re.split(r"[?#]", url, maxsplit=1)[0].rsplit("@", 1)[-1]
 
 
-def plain_http_warning(url: str, sent: str = "Credentials are sent", them: str = "them",
-                       fix: str = "an https:// url") -> Optional[str]:
+def plain_http_warning(
+    url: str, sent: str = "Credentials are sent", them: str = "them", fix: str = "an https:// url"
+) -> Optional[str]:
     """The warning for a credential sent over plain HTTP to a host that is not loopback."""
     parts = urlsplit(url)
     if parts.scheme != "http" or is_loopback(parts.hostname):
@@ -482,24 +532,36 @@ def status_hint(response: Response) -> Optional[str]:
     """What to do about a failed response, keyed on status first, then messageId."""
     status = response.status
     if status == 404 and (response.body is None or response.message == "Not found"):
-        return (f"Nothing serves {safe_url(response.url)}: the url's "
-                "sub-path probably does not match where Grafana is served (Grafana's root_url / "
-                "serve_from_sub_path, or the proxy's location). Open <url>/api/health to check.")
+        return (
+            f"Nothing serves {safe_url(response.url)}: the url's "
+            "sub-path probably does not match where Grafana is served (Grafana's root_url / "
+            "serve_from_sub_path, or the proxy's location). Open <url>/api/health to check."
+        )
     if response.is_html:
-        return ("Something other than Grafana answered (a proxy, load balancer or web server "
-                "error page): check url, the proxy's upstream and whether Grafana is running.")
+        return (
+            "Something other than Grafana answered (a proxy, load balancer or web server "
+            "error page): check url, the proxy's upstream and whether Grafana is running."
+        )
     if status == 401:
-        return ("Grafana rejected the credential. Run grafana_ops.auth.diagnose with the same "
-                "url and credential to find out why.")
+        return (
+            "Grafana rejected the credential. Run grafana_ops.auth.diagnose with the same "
+            "url and credential to find out why."
+        )
     if status == 403:
-        return ("The credential is valid but its role lacks the permission named above; managing "
-                "service accounts needs an org Admin (or a server admin) identity.")
+        return (
+            "The credential is valid but its role lacks the permission named above; managing "
+            "service accounts needs an org Admin (or a server admin) identity."
+        )
     if status == 429:
-        return ("Grafana (or a proxy in front of it) is rate limiting these requests; run fewer "
-                "tasks at once (forks, throttle) or try again later.")
+        return (
+            "Grafana (or a proxy in front of it) is rate limiting these requests; run fewer "
+            "tasks at once (forks, throttle) or try again later."
+        )
     if status in (502, 503, 504):
-        return ("Grafana, or the proxy or load balancer in front of it, is unavailable or "
-                "overloaded; check that Grafana is up and try again later.")
+        return (
+            "Grafana, or the proxy or load balancer in front of it, is unavailable or "
+            "overloaded; check that Grafana is up and try again later."
+        )
     if status >= 500:
         return "Grafana reported an internal error; its server log has the details."
     return None
@@ -539,12 +601,20 @@ def _reason(exc: Exception) -> str:
         return match.group(1).strip()
     # urllib3 says "RemoteDisconnected"; urllib3-future (pulled in by niquests) says "Remote end
     # closed connection without response": both are a server that hung up.
-    for marker in ("RemoteDisconnected", "Remote end closed connection", "Connection aborted",
-                   "certificate verify failed", "CERTIFICATE_VERIFY_FAILED", "hostname mismatch",
-                   "WRONG_VERSION_NUMBER"):
+    for marker in (
+        "RemoteDisconnected",
+        "Remote end closed connection",
+        "Connection aborted",
+        "certificate verify failed",
+        "CERTIFICATE_VERIFY_FAILED",
+        "hostname mismatch",
+        "WRONG_VERSION_NUMBER",
+    ):
         if marker in text:
-            return {"RemoteDisconnected": "the server closed the connection without a response",
-                    "Remote end closed connection": "the server closed the connection without a response",
-                    "Connection aborted": "the connection was closed without a response",
-                    "CERTIFICATE_VERIFY_FAILED": "certificate verify failed"}.get(marker, marker)
+            return {
+                "RemoteDisconnected": "the server closed the connection without a response",
+                "Remote end closed connection": "the server closed the connection without a response",
+                "Connection aborted": "the connection was closed without a response",
+                "CERTIFICATE_VERIFY_FAILED": "certificate verify failed",
+            }.get(marker, marker)
     return type(exc).__name__

@@ -52,8 +52,13 @@ FOREIGN = "owned by another user"
 UNTRUSTED = (SYMLINK, FOREIGN)
 DEFAULT_MODE = "0600"
 PRIVATE_MODE = 0o600
-_OPEN_FLAGS = (os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
-               | getattr(os, "O_CLOEXEC", 0))
+_OPEN_FLAGS = (
+    os.O_CREAT
+    | os.O_EXCL
+    | os.O_WRONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
 LOCK_TIMEOUT = 120.0
 _SPECIAL_BITS = stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX
 _EXEC_BITS = 0o111
@@ -118,7 +123,9 @@ class KeyFile:
         if info.st_size > 4096:
             return PRESENT
         try:
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+            fd = os.open(
+                self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+            )
             with os.fdopen(fd, "rb") as handle:
                 return PRESENT if handle.read().strip() else EMPTY
         except OSError:
@@ -144,7 +151,9 @@ class KeyFile:
         try:
             fd = os.open(self.directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         except OSError as err:
-            raise DeliveryError(f"could not open {self.directory} to lock it: {err.strerror or err}") from None
+            raise DeliveryError(
+                f"could not open {self.directory} to lock it: {err.strerror or err}"
+            ) from None
         try:
             deadline = time.monotonic() + timeout
             while True:
@@ -156,7 +165,8 @@ class KeyFile:
                         raise DeliveryError(
                             f"another run has been delivering a key into {self.directory} for more "
                             f"than {int(timeout)}s (it holds the lock on the directory); nothing was "
-                            "minted. Rerun when it has finished.") from None
+                            "minted. Rerun when it has finished."
+                        ) from None
                     time.sleep(0.05)
             yield
         finally:
@@ -185,20 +195,25 @@ class KeyFile:
     def preflight(self) -> None:
         """Everything that would make the write fail, checked before a token is minted."""
         if os.path.isdir(self.path):
-            raise GrafanaInputError(f"dest {self.path} is a directory; give the path of the key file.")
+            raise GrafanaInputError(
+                f"dest {self.path} is a directory; give the path of the key file."
+            )
         if os.path.exists(self.directory) and not os.path.isdir(self.directory):
             raise GrafanaInputError(
                 f"dest directory {self.directory} is not a directory (a file is in the way); "
-                "give a dest whose directory exists.")
+                "give a dest whose directory exists."
+            )
         if not os.path.isdir(self.directory):
             raise GrafanaInputError(
                 f"dest directory {self.directory} does not exist; create it first (for example "
-                "with ansible.builtin.file state=directory mode=0700).")
+                "with ansible.builtin.file state=directory mode=0700)."
+            )
         if not os.access(self.directory, os.W_OK | os.X_OK):
             raise GrafanaInputError(
                 f"dest directory {self.directory} is not writable by the user running the task; "
                 "the key file is replaced atomically, which needs a temporary file there. Fix "
-                "the directory's permissions or use become.")
+                "the directory's permissions or use become."
+            )
         self._check_foreign_in_sticky()
         self.validate()
 
@@ -217,7 +232,8 @@ class KeyFile:
                 f"dest {self.path} belongs to another user (uid {info.st_uid}) in the sticky "
                 f"directory {self.directory}: it cannot be replaced by the user running the task, "
                 "and a key is never written into another user's file. Use a dest in a directory "
-                "only the key's owner can write to, or remove that file.")
+                "only the key's owner can write to, or remove that file."
+            )
 
     def _check_mode(self) -> None:
         """An invalid mode would only fail at the write, after the token was minted.
@@ -233,16 +249,22 @@ class KeyFile:
         if mode in (None, ""):
             return
         if isinstance(mode, bool):
-            raise GrafanaInputError(f"mode {mode!r} is not a file mode; give an octal string such as '0600'.")
+            raise GrafanaInputError(
+                f"mode {mode!r} is not a file mode; give an octal string such as '0600'."
+            )
         if isinstance(mode, int):
             if not _plausible_numeric_mode(mode):
-                meant = (f" ('0{mode}' if that is what you meant)"
-                         if mode != 600 and 0 < mode and set(str(mode)) <= set("01234567") else "")
+                meant = (
+                    f" ('0{mode}' if that is what you meant)"
+                    if mode != 600 and 0 < mode and set(str(mode)) <= set("01234567")
+                    else ""
+                )
                 raise GrafanaInputError(
                     f"mode {mode} is a YAML integer, which Ansible's file modules read as the "
                     f"decimal number {mode} = {_octal(mode)} ({_describe(mode)}): not a key-file "
                     f"mode. Write the mode as a quoted octal string, mode: '0600'{meant}; an "
-                    "unquoted number works only with its leading zero (0600).")
+                    "unquoted number works only with its leading zero (0600)."
+                )
             return
         text = str(mode).strip()
         digits = text[2:] if text.lower().startswith("0o") else text
@@ -257,7 +279,8 @@ class KeyFile:
                 pass
         raise GrafanaInputError(
             f"mode {text!r} is not a file mode; give an octal string such as '0600' (quoted in "
-            "YAML) or a symbolic mode such as 'u=rw,go='.")
+            "YAML) or a symbolic mode such as 'u=rw,go='."
+        )
 
     def _check_owner(self) -> None:
         owner = self.params.get("owner")
@@ -267,7 +290,8 @@ class KeyFile:
         if os.geteuid() != 0 and uid != os.geteuid():
             raise GrafanaInputError(
                 f"owner {owner!r}: only root can give dest to another user; use become: true "
-                "or drop owner.")
+                "or drop owner."
+            )
 
     def _check_group(self) -> None:
         group = self.params.get("group")
@@ -277,7 +301,8 @@ class KeyFile:
         if os.geteuid() != 0 and gid != os.getegid() and gid not in os.getgroups():
             raise GrafanaInputError(
                 f"group {group!r}: the user running the task is not a member of it, so it cannot "
-                "give dest to that group; use become: true or another group.")
+                "give dest to that group; use become: true or another group."
+            )
 
     # ---------------------------------------------------------------- write
     def write(self, key: str) -> None:
@@ -319,10 +344,13 @@ class KeyFile:
             except FileExistsError:
                 continue
             except OSError as err:
-                raise DeliveryError(f"could not create a temporary file in {self.directory}: "
-                                    f"{err.strerror or err}") from None
-        raise DeliveryError(f"could not create a temporary file in {self.directory}: "
-                            f"{errno.errorcode.get(errno.EEXIST)}")
+                raise DeliveryError(
+                    f"could not create a temporary file in {self.directory}: {err.strerror or err}"
+                ) from None
+        raise DeliveryError(
+            f"could not create a temporary file in {self.directory}: "
+            f"{errno.errorcode.get(errno.EEXIST)}"
+        )
 
     def _target(self) -> Tuple[int, int, int]:
         """Owner uid, group gid and permission bits of the new file."""
@@ -398,8 +426,18 @@ class KeyFile:
 
 def key_file_params(params: Mapping[str, Any]) -> Dict[str, Any]:
     """The subset of module parameters a :class:`KeyFile` uses."""
-    names = ("dest", "mode", "owner", "group", "seuser", "serole", "setype", "selevel",
-             "attributes", "unsafe_writes")
+    names = (
+        "dest",
+        "mode",
+        "owner",
+        "group",
+        "seuser",
+        "serole",
+        "setype",
+        "selevel",
+        "attributes",
+        "unsafe_writes",
+    )
     return {name: params.get(name) for name in names}
 
 
@@ -440,7 +478,7 @@ def write_synced(fd: int, text: str) -> None:
     """Write all of ``text`` (UTF-8, nothing added) to ``fd`` and flush it to disk."""
     data = text.encode("utf-8")
     while data:
-        data = data[os.write(fd, data):]
+        data = data[os.write(fd, data) :]
     os.fsync(fd)
 
 

@@ -42,7 +42,10 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaResultError,
     rewrap,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._runner import NO_CREDENTIALS, Clients
+from ansible_collections.grafana_ops.auth.plugins.module_utils._runner import (
+    NO_CREDENTIALS,
+    Clients,
+)
 from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_api import (
     find_service_account,
     get_service_account,
@@ -50,12 +53,28 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_api import (
 )
 from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import (
     scrub as scrub_text,
+)
+from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import (
     secret_forms,
 )
 
 PROBE_PATHS = {"health": "/api/health", "user": "/api/user", "org": "/api/org"}
-PUBLIC_KEYS = ("url", "base_url", "target", "probe", "status", "message", "message_id", "www_authenticate",
-               "location", "body", "version", "elapsed_ms", "error", "error_kind")
+PUBLIC_KEYS = (
+    "url",
+    "base_url",
+    "target",
+    "probe",
+    "status",
+    "message",
+    "message_id",
+    "www_authenticate",
+    "location",
+    "body",
+    "version",
+    "elapsed_ms",
+    "error",
+    "error_kind",
+)
 # Fields of an observation whose text came from outside (the answer, the exception): scrubbed.
 OUTSIDE_TEXT = ("message", "message_id", "www_authenticate", "location", "error", "version")
 # A secret form this long cannot occur in the module's own prose: the final net replaces it anywhere.
@@ -82,7 +101,9 @@ def run(module: Any, clients: Clients) -> Dict[str, Any]:
     return result
 
 
-def diagnose_keys(params: Dict[str, Any], clients: Optional[Clients] = None) -> Tuple[Dict[str, Any], List[str], Optional[str]]:
+def diagnose_keys(
+    params: Dict[str, Any], clients: Optional[Clients] = None
+) -> Tuple[Dict[str, Any], List[str], Optional[str]]:
     """Every entry of ``keys`` diagnosed in this one run; returns ``(result, warnings, failure)``."""
     entries: List[Dict[str, Any]] = []
     warnings: List[str] = []
@@ -91,8 +112,11 @@ def diagnose_keys(params: Dict[str, Any], clients: Optional[Clients] = None) -> 
         result, notes = diagnose(_key_params(params, key), clients)
         entry = {name: result[name] for name in _KEY_FIELDS}
         entry["label"] = key.get("label") or f"keys[{index}]"
-        entry["passed"] = (result["verdict"] == "ok" and bool(result["identity"].get("authenticated"))
-                           and (result["parity"]["match"] or not params.get("proxy_urls")))
+        entry["passed"] = (
+            result["verdict"] == "ok"
+            and bool(result["identity"].get("authenticated"))
+            and (result["parity"]["match"] or not params.get("proxy_urls"))
+        )
         entries.append(entry)
         warnings += [w for w in notes if w not in warnings]
         if not entry["passed"]:
@@ -114,23 +138,33 @@ def _keys_message(entries: List[Dict[str, Any]]) -> str:
     failed = [e for e in entries if not e["passed"]]
     msg = f"{len(entries) - len(failed)} of {len(entries)} key(s) passed"
     if failed:
-        msg += ("; did not pass: " + "; ".join(
+        msg += "; did not pass: " + "; ".join(
             f"{e['label']} (verdict {e['verdict']}, causes {', '.join(c['code'] for c in e['causes']) or 'none'})"
-            for e in failed))
+            for e in failed
+        )
     return msg + "."
 
 
-def _keys_result(params: Dict[str, Any], entries: List[Dict[str, Any]],
-                 causes: List[Dict[str, Any]]) -> Dict[str, Any]:
+def _keys_result(
+    params: Dict[str, Any], entries: List[Dict[str, Any]], causes: List[Dict[str, Any]]
+) -> Dict[str, Any]:
     failed = [e for e in entries if not e["passed"]]
     verdict = failed[0]["verdict"] if failed else "ok"
     if failed and verdict == "ok":
         verdict = "proxy" if not failed[0]["parity"]["match"] else "authentication"
-    return {"changed": False, "verdict": verdict, "causes": causes, "observations": [],
-            "identity": {}, "parity": {"match": all(e["parity"]["match"] for e in entries), "probes": []},
-            "token_lint": [], "credential": f"{len(entries)} key(s)",
-            "request_count": sum(e["request_count"] for e in entries), "key_results": entries,
-            "msg": _keys_message(entries)}
+    return {
+        "changed": False,
+        "verdict": verdict,
+        "causes": causes,
+        "observations": [],
+        "identity": {},
+        "parity": {"match": all(e["parity"]["match"] for e in entries), "probes": []},
+        "token_lint": [],
+        "credential": f"{len(entries)} key(s)",
+        "request_count": sum(e["request_count"] for e in entries),
+        "key_results": entries,
+        "msg": _keys_message(entries),
+    }
 
 
 def _keys_failure(params: Dict[str, Any], entries: List[Dict[str, Any]]) -> Optional[str]:
@@ -142,8 +176,15 @@ def _keys_failure(params: Dict[str, Any], entries: List[Dict[str, Any]]) -> Opti
 class Credential:
     """The credential under test: what to send, the offline lint, and the facts the rules need."""
 
-    def __init__(self, kind: str, header: Optional[str], lint: List[Dict[str, str]],
-                 facts: Dict[str, Any], secrets: List[str], blank: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        header: Optional[str],
+        lint: List[Dict[str, str]],
+        facts: Dict[str, Any],
+        secrets: List[str],
+        blank: Optional[str] = None,
+    ) -> None:
         self.kind = kind
         self.header = header
         self.lint = lint
@@ -154,10 +195,16 @@ class Credential:
 
 def _blank_credential(source: str, what: str) -> Credential:
     """An empty or whitespace-only token: nothing to send, so no request is sent."""
-    finding = {"code": "missing_credentials", "message": (
-        f"The {what} holds no token; give a file (or value) that contains the service-account "
-        "token, written without a trailing newline.")}
-    return Credential("none", None, [finding], rules.describe_credential("none", source=source), [], blank=what)
+    finding = {
+        "code": "missing_credentials",
+        "message": (
+            f"The {what} holds no token; give a file (or value) that contains the service-account "
+            "token, written without a trailing newline."
+        ),
+    }
+    return Credential(
+        "none", None, [finding], rules.describe_credential("none", source=source), [], blank=what
+    )
 
 
 def read_credential(params: Dict[str, Any]) -> Credential:
@@ -167,7 +214,9 @@ def read_credential(params: Dict[str, Any]) -> Credential:
     if params.get("token_file"):
         raw = _read_token_file(params["token_file"])
         if not raw.replace("\ufeff", "").strip():
-            return _blank_credential("token_file", f"token_file {params['token_file']!r} ({_blank_text(raw)})")
+            return _blank_credential(
+                "token_file", f"token_file {params['token_file']!r} ({_blank_text(raw)})"
+            )
         return _token_credential(raw, "token_file")
     if params.get("token") is not None:
         if not params["token"].replace("\ufeff", "").strip():
@@ -193,7 +242,9 @@ def _read_token_file(path: str) -> str:
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as err:
-        raise GrafanaInputError(f"token_file {path!r} cannot be read: {err.strerror or err}.") from None
+        raise GrafanaInputError(
+            f"token_file {path!r} cannot be read: {err.strerror or err}."
+        ) from None
     return data.decode("utf-8", errors="replace")
 
 
@@ -204,16 +255,25 @@ def _token_credential(raw: str, source: str) -> Credential:
         token = token[7:].strip()
     facts = rules.describe_credential("token", token=token, source=source, lint=lint)
     sendable = token.replace("\r", "").replace("\n", "")
-    return Credential("token", f"Bearer {sendable}", lint, facts,
-                      [raw, raw.strip(), token] + secret_forms(token=sendable))
+    return Credential(
+        "token",
+        f"Bearer {sendable}",
+        lint,
+        facts,
+        [raw, raw.strip(), token] + secret_forms(token=sendable),
+    )
 
 
 def _header_credential(raw: str) -> Credential:
     lint = rules.lint_header(raw)
     header = raw.replace("\r", "").replace("\n", "").lstrip()
-    facts = rules.describe_credential("header", header=header, source="authorization_header", lint=lint)
+    facts = rules.describe_credential(
+        "header", header=header, source="authorization_header", lint=lint
+    )
     token = rules.header_token(header) or ""
-    secrets = [raw, raw.strip(), header, header.partition(" ")[2].strip()] + secret_forms(token=token or None)
+    secrets = [raw, raw.strip(), header, header.partition(" ")[2].strip()] + secret_forms(
+        token=token or None
+    )
     if facts.get("username") is not None:
         user, password = rules._basic_pair(header.partition(" ")[2])
         secrets.extend(secret_forms(username=user, password=password or None))
@@ -222,27 +282,58 @@ def _header_credential(raw: str) -> Credential:
 
 def _basic_credential(username: str, password: str) -> Credential:
     pair = base64.b64encode(f"{username}:{password}".encode("utf-8")).decode("ascii")
-    facts = rules.describe_credential("basic", username=username, password=password, source="url_username")
-    return Credential("basic", f"Basic {pair}", [], facts, [password, pair] + secret_forms(
-        username=username, password=password or None))
+    facts = rules.describe_credential(
+        "basic", username=username, password=password, source="url_username"
+    )
+    return Credential(
+        "basic",
+        f"Basic {pair}",
+        [],
+        facts,
+        [password, pair] + secret_forms(username=username, password=password or None),
+    )
 
 
 # ----------------------------------------------------------------------------- probes
-def observation(target: str, base: str, probe: str, path: str, response: Optional[Response] = None,
-                error: Optional[GrafanaConnectionError] = None) -> Dict[str, Any]:
+def observation(
+    target: str,
+    base: str,
+    probe: str,
+    path: str,
+    response: Optional[Response] = None,
+    error: Optional[GrafanaConnectionError] = None,
+) -> Dict[str, Any]:
     """One probe's record (``data`` holds the parsed JSON for the rules and is never returned)."""
-    obs: Dict[str, Any] = {"url": safe_url(base + path), "base_url": safe_url(base), "target": target,
-                           "probe": probe, "status": None, "message": None, "message_id": None,
-                           "www_authenticate": None, "location": None, "body": None, "version": None,
-                           "elapsed_ms": None, "error": None, "error_kind": None, "data": None}
+    obs: Dict[str, Any] = {
+        "url": safe_url(base + path),
+        "base_url": safe_url(base),
+        "target": target,
+        "probe": probe,
+        "status": None,
+        "message": None,
+        "message_id": None,
+        "www_authenticate": None,
+        "location": None,
+        "body": None,
+        "version": None,
+        "elapsed_ms": None,
+        "error": None,
+        "error_kind": None,
+        "data": None,
+    }
     if error is not None:
         obs.update(error=_error_text(error), error_kind=error.kind)
         return obs
     if response is None:
         return obs
-    obs.update(status=response.status, elapsed_ms=round(response.elapsed_ms, 1),
-               www_authenticate=response.headers.get("WWW-Authenticate"),
-               location=safe_url(response.headers["Location"]) if response.headers.get("Location") else None)
+    obs.update(
+        status=response.status,
+        elapsed_ms=round(response.elapsed_ms, 1),
+        www_authenticate=response.headers.get("WWW-Authenticate"),
+        location=safe_url(response.headers["Location"])
+        if response.headers.get("Location")
+        else None,
+    )
     _describe_body(obs, response)
     return obs
 
@@ -286,7 +377,9 @@ class Prober:
         return self.clients.build(url=base, credentials=credentials, retries=0)
 
     def run(self) -> List[Dict[str, Any]]:
-        targets = [("direct", self.params["url"])] + [("proxy", u) for u in self.params.get("proxy_urls") or []]
+        targets = [("direct", self.params["url"])] + [
+            ("proxy", u) for u in self.params.get("proxy_urls") or []
+        ]
         check_urls(self.params)
         for target, base in targets:
             self.probe_target(target, base)
@@ -311,9 +404,18 @@ class Prober:
             self.request_count += client.request_count
             client.session.close()
 
-    def send(self, client: GrafanaClient, target: str, probe: str, path: str, auth: bool = True,
-             **kwargs: Any) -> Dict[str, Any]:
-        headers = {"Authorization": self.credential.header} if auth and self.credential.header else None
+    def send(
+        self,
+        client: GrafanaClient,
+        target: str,
+        probe: str,
+        path: str,
+        auth: bool = True,
+        **kwargs: Any,
+    ) -> Dict[str, Any]:
+        headers = (
+            {"Authorization": self.credential.header} if auth and self.credential.header else None
+        )
         try:
             response = client.get(path, expected=None, auth=False, headers=headers, **kwargs)
             obs = observation(target, client.base_url, probe, path, response=response)
@@ -323,13 +425,17 @@ class Prober:
         self.observations.append(obs)
         return obs
 
-    def _after_unauthorized(self, client: GrafanaClient, target: str, endpoint: Dict[str, Any]) -> None:
+    def _after_unauthorized(
+        self, client: GrafanaClient, target: str, endpoint: Dict[str, Any]
+    ) -> None:
         """Org mismatch: ask once, without the org header, which org the token does belong to."""
         if target != "direct" or endpoint.get("message_id") != "api-key.organization-mismatch":
             return
         headers = {"Authorization": self.credential.header}
         try:
-            response = client.get(PROBE_PATHS["org"], expected=None, auth=False, headers=headers, org_id=None)
+            response = client.get(
+                PROBE_PATHS["org"], expected=None, auth=False, headers=headers, org_id=None
+            )
         except GrafanaConnectionError:
             return
         if response.status == 200 and isinstance(response.body, dict):
@@ -341,7 +447,8 @@ def _endpoint_path(endpoint: str) -> str:
     if parts.scheme or parts.netloc:
         raise GrafanaInputError(
             f"endpoint {endpoint!r} must be a path such as /api/dashboards/home, not a URL; put the "
-            "base URL (with any sub-path) in url or proxy_urls.")
+            "base URL (with any sub-path) in url or proxy_urls."
+        )
     return endpoint if endpoint.startswith("/") else "/" + endpoint
 
 
@@ -352,14 +459,28 @@ def admin_lookup(prober: Prober, first: Dict[str, Any]) -> Optional[Dict[str, An
     facts: Dict[str, Any] = dict(prober.extra_evidence)
     if not (params.get("admin_token") or params.get("admin_url_username")):
         return facts or None
-    facts.update(service_account_hint=params.get("service_account"), token_name_hint=params.get("token_name"),
-                 org_id=params.get("org_id"), service_account=None, tokens=[], token=None)
-    client = prober.client(params["url"], credentials=(
-        params.get("admin_token"), params.get("admin_url_username"), params.get("admin_url_password")))
+    facts.update(
+        service_account_hint=params.get("service_account"),
+        token_name_hint=params.get("token_name"),
+        org_id=params.get("org_id"),
+        service_account=None,
+        tokens=[],
+        token=None,
+    )
+    client = prober.client(
+        params["url"],
+        credentials=(
+            params.get("admin_token"),
+            params.get("admin_url_username"),
+            params.get("admin_url_password"),
+        ),
+    )
     try:
         _lookup(client, facts, first["identity"])
     except GrafanaError as err:
-        facts["error"] = scrub_text(client.scrub(str(err)), prober.credential.secrets + _admin_secrets(params))
+        facts["error"] = scrub_text(
+            client.scrub(str(err)), prober.credential.secrets + _admin_secrets(params)
+        )
     finally:
         prober.request_count += client.request_count
         client.session.close()
@@ -368,21 +489,31 @@ def admin_lookup(prober: Prober, first: Dict[str, Any]) -> Optional[Dict[str, An
 
 def _lookup(client: GrafanaClient, facts: Dict[str, Any], ident: Dict[str, Any]) -> None:
     account = None
-    if ident.get("kind") == "service_account" and isinstance(ident.get("id"), int) and ident["id"] > 0:
+    if (
+        ident.get("kind") == "service_account"
+        and isinstance(ident.get("id"), int)
+        and ident["id"] > 0
+    ):
         account = get_service_account(client, ident["id"])
     if account is None and facts["service_account_hint"]:
         account = find_service_account(client, facts["service_account_hint"])
     if account is None:
         return
-    facts["service_account"] = {k: account.get(k) for k in ("id", "uid", "name", "login", "orgId", "role", "isDisabled")}
-    facts["tokens"] = [{k: t.get(k) for k in ("id", "name", "expiration", "lastUsedAt", "isRevoked", "hasExpired")}
-                       for t in list_tokens(client, account["id"])]
+    facts["service_account"] = {
+        k: account.get(k) for k in ("id", "uid", "name", "login", "orgId", "role", "isDisabled")
+    }
+    facts["tokens"] = [
+        {k: t.get(k) for k in ("id", "name", "expiration", "lastUsedAt", "isRevoked", "hasExpired")}
+        for t in list_tokens(client, account["id"])
+    ]
     wanted = facts["token_name_hint"]
     facts["token"] = next((t for t in facts["tokens"] if wanted and t["name"] == wanted), None)
 
 
 # ----------------------------------------------------------------------------- the run
-def diagnose(params: Dict[str, Any], clients: Optional[Clients] = None) -> Tuple[Dict[str, Any], List[str]]:
+def diagnose(
+    params: Dict[str, Any], clients: Optional[Clients] = None
+) -> Tuple[Dict[str, Any], List[str]]:
     """Run the whole diagnosis; returns ``(result, warnings)``.  Never raises for a failed probe."""
     clients = clients if clients is not None else Clients(params)
     credential = read_credential(params)
@@ -392,10 +523,18 @@ def diagnose(params: Dict[str, Any], clients: Optional[Clients] = None) -> Tuple
     prober = Prober(params, credential, clients)
     observations = prober.run()
     trimmed = _trimmed_works(observations) if credential.facts.get("whitespace") else None
-    first = rules.classify(observations, credential.facts, credential.lint, params.get("org_id"),
-                           prober.extra_evidence or None, trimmed)
+    first = rules.classify(
+        observations,
+        credential.facts,
+        credential.lint,
+        params.get("org_id"),
+        prober.extra_evidence or None,
+        trimmed,
+    )
     admin = admin_lookup(prober, first)
-    final = rules.classify(observations, credential.facts, credential.lint, params.get("org_id"), admin, trimmed)
+    final = rules.classify(
+        observations, credential.facts, credential.lint, params.get("org_id"), admin, trimmed
+    )
     result = {
         "changed": False,
         "verdict": final["verdict"],
@@ -413,33 +552,60 @@ def diagnose(params: Dict[str, Any], clients: Optional[Clients] = None) -> Tuple
 
 def _blank_result(params: Dict[str, Any], credential: Credential) -> Dict[str, Any]:
     """An empty token: ``missing_credentials`` without sending a request (nothing could prove anything)."""
-    found = [rules.cause("missing_credentials", [f"{credential.blank}: no request was sent"],
-                         "blank", "blank", blank=credential.blank)]
+    found = [
+        rules.cause(
+            "missing_credentials",
+            [f"{credential.blank}: no request was sent"],
+            "blank",
+            "blank",
+            blank=credential.blank,
+        )
+    ]
     compared = {"match": not params.get("proxy_urls"), "probes": []}
-    final = {"verdict": rules.verdict_for(found), "causes": found, "parity": compared,
-             "identity": rules.identity({}, credential.facts, None)}
-    result = dict(changed=False, observations=[], token_lint=credential.lint, credential=credential.facts["redacted"],
-                  request_count=0, **final)
+    final = {
+        "verdict": rules.verdict_for(found),
+        "causes": found,
+        "parity": compared,
+        "identity": rules.identity({}, credential.facts, None),
+    }
+    result = dict(
+        changed=False,
+        observations=[],
+        token_lint=credential.lint,
+        credential=credential.facts["redacted"],
+        request_count=0,
+        **final,
+    )
     result["msg"] = rules.summary_line(final, len(params.get("proxy_urls") or []))
     return result
 
 
 def _trimmed_works(observations: List[Dict[str, Any]]) -> bool:
-    endpoint = next((o for o in observations if o["target"] == "direct" and o["probe"] == "endpoint"), None)
+    endpoint = next(
+        (o for o in observations if o["target"] == "direct" and o["probe"] == "endpoint"), None
+    )
     return bool(endpoint) and endpoint["status"] is not None and 200 <= endpoint["status"] < 300
 
 
 def problem(result: Dict[str, Any], params: Dict[str, Any]) -> Optional[str]:
     """The failure message when ``fail_on_problem``/``require_parity`` turn the run into an assertion."""
-    parity_failed = params.get("require_parity") and (not result["parity"]["match"] or result["verdict"] == "proxy")
+    parity_failed = params.get("require_parity") and (
+        not result["parity"]["match"] or result["verdict"] == "proxy"
+    )
     if params.get("fail_on_problem") and result["verdict"] != "ok":
         return result["msg"]
     if parity_failed:
-        proxy = [c for c in result["causes"] if rules.CAUSE_VERDICT[c["code"]] in ("proxy", "connectivity")]
+        proxy = [
+            c
+            for c in result["causes"]
+            if rules.CAUSE_VERDICT[c["code"]] in ("proxy", "connectivity")
+        ]
         if proxy:
             first = proxy[0]
-            return (f"Parity failed: {first['code']}: {first['summary']} Evidence: {'; '.join(first['evidence'])}. "
-                    f"Fix: {first['remediation']}")
+            return (
+                f"Parity failed: {first['code']}: {first['summary']} Evidence: {'; '.join(first['evidence'])}. "
+                f"Fix: {first['remediation']}"
+            )
         if not result["parity"]["probes"]:
             return "Parity not checked: no probe was sent. " + result["msg"]
         return "Parity failed: " + _parity_text(result["parity"]) + " " + result["msg"]
@@ -447,15 +613,21 @@ def problem(result: Dict[str, Any], params: Dict[str, Any]) -> Optional[str]:
 
 
 def _parity_text(parity: Dict[str, Any]) -> str:
-    diffs = [f"{row['probe']}: direct {row['direct']}, {base} {status}"
-             for row in parity["probes"] for base, status in row["proxies"].items() if status != row["direct"]]
+    diffs = [
+        f"{row['probe']}: direct {row['direct']}, {base} {status}"
+        for row in parity["probes"]
+        for base, status in row["proxies"].items()
+        if status != row["direct"]
+    ]
     return "the proxies answer differently from Grafana directly (" + "; ".join(diffs) + ")."
 
 
 def check_urls(params: Dict[str, Any]) -> None:
     """Every base URL is valid before the first probe; the error names the option."""
     proxies = params.get("proxy_urls") or []
-    options = [("url", params["url"])] + [(f"proxy_urls[{index}]", base) for index, base in enumerate(proxies)]
+    options = [("url", params["url"])] + [
+        (f"proxy_urls[{index}]", base) for index, base in enumerate(proxies)
+    ]
     for option, base in options:
         try:
             normalise_url(base)
@@ -464,15 +636,20 @@ def check_urls(params: Dict[str, Any]) -> None:
 
 
 def _admin_secrets(params: Dict[str, Any]) -> List[str]:
-    return secret_forms(token=params.get("admin_token") or None,
-                        username=params.get("admin_url_username"), password=params.get("admin_url_password") or None)
+    return secret_forms(
+        token=params.get("admin_token") or None,
+        username=params.get("admin_url_username"),
+        password=params.get("admin_url_password") or None,
+    )
 
 
 def _warnings(params: Dict[str, Any], credential: Credential) -> List[str]:
     if not credential.header:
         return []
-    found = [plain_http_warning(base, "The credential under test was sent", "it", "https://")
-             for base in [params["url"]] + list(params.get("proxy_urls") or [])]
+    found = [
+        plain_http_warning(base, "The credential under test was sent", "it", "https://")
+        for base in [params["url"]] + list(params.get("proxy_urls") or [])
+    ]
     return [warning for warning in found if warning]
 
 
@@ -489,7 +666,9 @@ def scrub_observation(obs: Dict[str, Any], secrets: List[str]) -> Dict[str, Any]
             clean[key] = scrub_text(clean[key], secrets)
     data = clean.get("data")
     if isinstance(data, dict):
-        clean["data"] = {k: scrub_text(v, secrets) if isinstance(v, str) else v for k, v in data.items()}
+        clean["data"] = {
+            k: scrub_text(v, secrets) if isinstance(v, str) else v for k, v in data.items()
+        }
     return clean
 
 

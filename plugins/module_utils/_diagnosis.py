@@ -48,8 +48,14 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format imp
 PROBES = ("health", "endpoint", "user", "org")
 USERS_ONLY = "endpoint only available for users"
 _PERMISSIONS = re.compile(r"Permissions needed:\s*(.+?)\s*$", re.S)
-_WHITESPACE_NAMES = {"\n": "a newline", "\r": "a carriage return", "\t": "a tab", " ": "a space",
-                     "\ufeff": "a byte-order mark", "\xa0": "a non-breaking space"}
+_WHITESPACE_NAMES = {
+    "\n": "a newline",
+    "\r": "a carriage return",
+    "\t": "a tab",
+    " ": "a space",
+    "\ufeff": "a byte-order mark",
+    "\xa0": "a non-breaking space",
+}
 
 
 # ----------------------------------------------------------------------------- offline lint
@@ -73,10 +79,14 @@ def _whitespace_finding(raw: str, source: str) -> Optional[Dict[str, str]]:
         where.append("has whitespace inside it")
     if not where:
         return None
-    return _finding("token_whitespace", (
-        f"The {source} {' and '.join(where)}; a tool that sends it as read gets 401. "
-        "Write token files without a trailing newline (printf '%s', not echo) and strip values read "
-        "from files or variables."))
+    return _finding(
+        "token_whitespace",
+        (
+            f"The {source} {' and '.join(where)}; a tool that sends it as read gets 401. "
+            "Write token files without a trailing newline (printf '%s', not echo) and strip values read "
+            "from files or variables."
+        ),
+    )
 
 
 def token_format(token: str) -> str:
@@ -99,9 +109,15 @@ def lint_token(raw: str, source: str = "token") -> List[Dict[str, str]]:
     if spaced:
         findings.append(spaced)
     if prefixed:
-        findings.append(_finding("malformed_header", (
-            f"The {source} starts with '{token[:7]}': give the bare key; the header is "
-            "'Authorization: Bearer <key>'.")))
+        findings.append(
+            _finding(
+                "malformed_header",
+                (
+                    f"The {source} starts with '{token[:7]}': give the bare key; the header is "
+                    "'Authorization: Bearer <key>'."
+                ),
+            )
+        )
         token = token[7:].strip()
     findings.extend(_format_findings(token, source))
     return findings
@@ -110,18 +126,36 @@ def lint_token(raw: str, source: str = "token") -> List[Dict[str, str]]:
 def _format_findings(token: str, source: str) -> List[Dict[str, str]]:
     kind = token_format(token)
     if kind == "glsa_bad":
-        return [_finding("token_malformed", (
-            f"The {source} {redact(token)} starts like a service-account token but is not one: a "
-            "glsa_ token is 'glsa_' + 32 letters/digits + '_' + an 8-digit hex checksum, and this "
-            "one's form or checksum does not validate (truncated or mistyped)."))]
+        return [
+            _finding(
+                "token_malformed",
+                (
+                    f"The {source} {redact(token)} starts like a service-account token but is not one: a "
+                    "glsa_ token is 'glsa_' + 32 letters/digits + '_' + an 8-digit hex checksum, and this "
+                    "one's form or checksum does not validate (truncated or mistyped)."
+                ),
+            )
+        ]
     if kind == "legacy":
-        return [_finding("legacy_api_key", (
-            f"The {source} is a legacy API key (named {legacy_key_name(token)!r}), not a "
-            "service-account token. Grafana 12 no longer accepts them; 11.3+ cannot create them."))]
+        return [
+            _finding(
+                "legacy_api_key",
+                (
+                    f"The {source} is a legacy API key (named {legacy_key_name(token)!r}), not a "
+                    "service-account token. Grafana 12 no longer accepts them; 11.3+ cannot create them."
+                ),
+            )
+        ]
     if kind == "other" and token:
-        return [_finding("token_malformed", (
-            f"The {source} {redact(token)} is neither a service-account token (glsa_...) nor a "
-            "legacy API key; Grafana will reject it as an invalid API key."))]
+        return [
+            _finding(
+                "token_malformed",
+                (
+                    f"The {source} {redact(token)} is neither a service-account token (glsa_...) nor a "
+                    "legacy API key; Grafana will reject it as an invalid API key."
+                ),
+            )
+        ]
     return []
 
 
@@ -130,31 +164,61 @@ def lint_header(raw: str) -> List[Dict[str, str]]:
     value = raw.strip("\r\n")
     findings = []
     if value != raw or "\n" in value or "\r" in value:
-        findings.append(_finding("token_whitespace", (
-            "The authorization_header contains a line break; HTTP clients refuse to send it or "
-            "cut the header there. Strip the value you read from a file.")))
+        findings.append(
+            _finding(
+                "token_whitespace",
+                (
+                    "The authorization_header contains a line break; HTTP clients refuse to send it or "
+                    "cut the header there. Strip the value you read from a file."
+                ),
+            )
+        )
         value = value.replace("\r", "").replace("\n", "")
     if value.lower().startswith("authorization:"):
-        findings.append(_finding("malformed_header", (
-            "The authorization_header value starts with 'Authorization:': give only the value, "
-            "for example 'Bearer glsa_...'.")))
+        findings.append(
+            _finding(
+                "malformed_header",
+                (
+                    "The authorization_header value starts with 'Authorization:': give only the value, "
+                    "for example 'Bearer glsa_...'."
+                ),
+            )
+        )
         value = value.split(":", 1)[1].strip()
     scheme, _sep, rest = value.partition(" ")
     if scheme == "Basic":
         return findings + _lint_basic_header(rest)
     if scheme.lower() == "bearer" and scheme != "Bearer":
-        findings.append(_finding("malformed_header", (
-            f"The scheme is written '{scheme}'; Grafana only recognises 'Bearer' with a capital B "
-            "and ignores the header otherwise (401 Unauthorized).")))
+        findings.append(
+            _finding(
+                "malformed_header",
+                (
+                    f"The scheme is written '{scheme}'; Grafana only recognises 'Bearer' with a capital B "
+                    "and ignores the header otherwise (401 Unauthorized)."
+                ),
+            )
+        )
     elif scheme != "Bearer":
-        findings.append(_finding("malformed_header", (
-            "The header has no 'Bearer ' scheme; Grafana ignores it and answers 401 "
-            "Unauthorized. Send 'Authorization: Bearer <token>'.")))
+        findings.append(
+            _finding(
+                "malformed_header",
+                (
+                    "The header has no 'Bearer ' scheme; Grafana ignores it and answers 401 "
+                    "Unauthorized. Send 'Authorization: Bearer <token>'."
+                ),
+            )
+        )
         return findings + _format_findings(value.strip(), "token in the header")
     if rest[:1].isspace():
-        findings.append(_finding("malformed_header", (
-            "There is more than one space after 'Bearer'; Grafana takes everything after "
-            "'Bearer ' as the token, so the extra space makes it invalid. Use exactly one space.")))
+        findings.append(
+            _finding(
+                "malformed_header",
+                (
+                    "There is more than one space after 'Bearer'; Grafana takes everything after "
+                    "'Bearer ' as the token, so the extra space makes it invalid. Use exactly one space."
+                ),
+            )
+        )
     return findings + _format_findings(rest.strip(), "token in the header")
 
 
@@ -164,8 +228,14 @@ def _lint_basic_header(rest: str) -> List[Dict[str, str]]:
     except (binascii.Error, ValueError, UnicodeDecodeError):
         decoded = ""
     if ":" not in decoded:
-        return [_finding("malformed_header", (
-            "The 'Basic' header does not carry base64 of 'user:password'; Grafana cannot decode it."))]
+        return [
+            _finding(
+                "malformed_header",
+                (
+                    "The 'Basic' header does not carry base64 of 'user:password'; Grafana cannot decode it."
+                ),
+            )
+        ]
     return []
 
 
@@ -185,15 +255,24 @@ def header_token(raw: str) -> Optional[str]:
 
 def _basic_pair(b64: str) -> Tuple[Optional[str], Optional[str]]:
     try:
-        user, _sep, password = base64.b64decode(b64.strip(), validate=True).decode("utf-8").partition(":")
+        user, _sep, password = (
+            base64.b64decode(b64.strip(), validate=True).decode("utf-8").partition(":")
+        )
     except (binascii.Error, ValueError, UnicodeDecodeError):
         return None, None
     return user, password
 
 
-def describe_credential(kind: str, *, token: Optional[str] = None, username: Optional[str] = None,
-                        password: Optional[str] = None, header: Optional[str] = None,
-                        source: Optional[str] = None, lint: Iterable[Dict[str, str]] = ()) -> Dict[str, Any]:
+def describe_credential(
+    kind: str,
+    *,
+    token: Optional[str] = None,
+    username: Optional[str] = None,
+    password: Optional[str] = None,
+    header: Optional[str] = None,
+    source: Optional[str] = None,
+    lint: Iterable[Dict[str, str]] = (),
+) -> Dict[str, Any]:
     """Facts about the credential under test that the rules need (never the secret itself).
 
     ``kind`` is ``token``, ``header``, ``basic`` or ``none``.
@@ -216,7 +295,8 @@ def describe_credential(kind: str, *, token: Optional[str] = None, username: Opt
         "legacy_name": legacy_key_name(secret) if fmt == "legacy" else None,
         "redacted": redact(secret) if secret else (f"user {username!r}" if username else "(none)"),
         "username": username,
-        "password_is_token": bool(password) and token_format(password.strip()) in ("glsa", "legacy"),
+        "password_is_token": bool(password)
+        and token_format(password.strip()) in ("glsa", "legacy"),
         "header_malformed": "malformed_header" in codes,
         "whitespace": "token_whitespace" in codes,
     }
@@ -236,7 +316,11 @@ def _scheme(kind: str, header: Optional[str]) -> Optional[str]:
 # ----------------------------------------------------------------------------- observations
 def is_grafana_json(obs: Optional[Dict[str, Any]]) -> bool:
     """Did Grafana (not a proxy or web server) write this body?  Its errors are JSON with ``message``."""
-    return bool(obs) and obs.get("body") == "json" and bool(obs.get("message") or obs.get("message_id"))
+    return (
+        bool(obs)
+        and obs.get("body") == "json"
+        and bool(obs.get("message") or obs.get("message_id"))
+    )
 
 
 def _ok(obs: Optional[Dict[str, Any]]) -> bool:
@@ -274,7 +358,11 @@ def index_observations(observations: Iterable[Dict[str, Any]]) -> Tuple[Table, D
     direct: Dict[str, Dict[str, Any]] = {}
     proxies: Dict[str, Dict[str, Dict[str, Any]]] = {}
     for obs in observations:
-        table = direct if obs.get("target") == "direct" else proxies.setdefault(obs.get("base_url", ""), {})
+        table = (
+            direct
+            if obs.get("target") == "direct"
+            else proxies.setdefault(obs.get("base_url", ""), {})
+        )
         table.setdefault(obs["probe"], obs)
     return direct, proxies
 
@@ -282,10 +370,16 @@ def index_observations(observations: Iterable[Dict[str, Any]]) -> Tuple[Table, D
 # ----------------------------------------------------------------------------- causes
 def _unreachable_cause(obs: Dict[str, Any], proxy: bool) -> Dict[str, Any]:
     ev = [evidence_line(obs)]
-    fields = dict(base_url=obs.get("base_url"), error=obs.get("error"), status=obs.get("status"),
-                  probe=obs.get("probe"))
+    fields = dict(
+        base_url=obs.get("base_url"),
+        error=obs.get("error"),
+        status=obs.get("status"),
+        probe=obs.get("probe"),
+    )
     if obs.get("error_kind") == "tls":
-        where = f"the proxy at {obs.get('base_url')}" if proxy else f"Grafana at {obs.get('base_url')}"
+        where = (
+            f"the proxy at {obs.get('base_url')}" if proxy else f"Grafana at {obs.get('base_url')}"
+        )
         return cause("tls_error", ev, where=where)
     if proxy:
         return cause("proxy_unreachable", ev, "error" if obs.get("error") else "gateway", **fields)
@@ -311,11 +405,18 @@ def _direct_unreachable(obs: Optional[Dict[str, Any]]) -> bool:
 
 def _server_error_is_auth(obs: Dict[str, Any]) -> bool:
     """9.x answered some credential failures with 500 (before PR #62205)."""
-    return (obs.get("message") or "") in ("Invalid API key", "Unable to link API key to service account")
+    return (obs.get("message") or "") in (
+        "Invalid API key",
+        "Unable to link API key to service account",
+    )
 
 
-def direct_causes(direct: Dict[str, Dict[str, Any]], cred: Dict[str, Any], org_id: Optional[int],
-                  admin: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
+def direct_causes(
+    direct: Dict[str, Dict[str, Any]],
+    cred: Dict[str, Any],
+    org_id: Optional[int],
+    admin: Optional[Dict[str, Any]],
+) -> List[Dict[str, Any]]:
     """Causes seen when talking to Grafana directly."""
     for probe in ("health", "endpoint"):
         if _direct_unreachable(direct.get(probe)):
@@ -345,8 +446,9 @@ def direct_causes(direct: Dict[str, Dict[str, Any]], cred: Dict[str, Any], org_i
     return [unexpected_response(endpoint, "the endpoint probe")]
 
 
-def _authenticated_causes(direct: Dict[str, Dict[str, Any]], cred: Dict[str, Any],
-                          org_id: Optional[int]) -> List[Dict[str, Any]]:
+def _authenticated_causes(
+    direct: Dict[str, Dict[str, Any]], cred: Dict[str, Any], org_id: Optional[int]
+) -> List[Dict[str, Any]]:
     user = direct.get("user")
     if not _identity_read_back(user, direct.get("org")):
         return [unexpected_response(user or direct["endpoint"], "the identity probe (/api/user)")]
@@ -355,12 +457,22 @@ def _authenticated_causes(direct: Dict[str, Dict[str, Any]], cred: Dict[str, Any
         return [unexpected_response(org, "the org probe (/api/org)")]
     found = ((org or {}).get("data") or {}).get("id")
     if org_id is not None and _ok(org) and found is not None and _int(found) != _int(org_id):
-        return [cause("org_mismatch", [evidence_line(org)], "header_ignored", "header_ignored",
-                      found=found, org_id=org_id)]
+        return [
+            cause(
+                "org_mismatch",
+                [evidence_line(org)],
+                "header_ignored",
+                "header_ignored",
+                found=found,
+                org_id=org_id,
+            )
+        ]
     return []
 
 
-def _identity_read_back(user: Optional[Dict[str, Any]], org: Optional[Dict[str, Any]] = None) -> bool:
+def _identity_read_back(
+    user: Optional[Dict[str, Any]], org: Optional[Dict[str, Any]] = None
+) -> bool:
     """``/api/user`` proved who the credential is: Grafana's JSON profile, or 10.x/11.x's
     'Endpoint only available for users' 403 (which only an authenticated service account gets),
     or - for a legacy API key on 9.x, which has no user behind it - Grafana's 404 'User not found'
@@ -369,19 +481,29 @@ def _identity_read_back(user: Optional[Dict[str, Any]], org: Optional[Dict[str, 
         return False
     data = user.get("data")
     if _ok(user):
-        return user.get("body") == "json" and isinstance(data, dict) and bool(
-            data.get("login") or data.get("uid") or data.get("id") is not None)
+        return (
+            user.get("body") == "json"
+            and isinstance(data, dict)
+            and bool(data.get("login") or data.get("uid") or data.get("id") is not None)
+        )
     message = (user.get("message") or "").lower()
     if user["status"] == 404 and is_grafana_json(user) and message == "user not found":
-        return bool(org) and _ok(org) and org.get("body") == "json" and isinstance(org.get("data"), dict) \
+        return (
+            bool(org)
+            and _ok(org)
+            and org.get("body") == "json"
+            and isinstance(org.get("data"), dict)
             and "id" in org["data"]
+        )
     return user["status"] == 403 and is_grafana_json(user) and message == USERS_ONLY
 
 
 def _org_acceptable(org: Dict[str, Any]) -> bool:
     """``/api/org`` answered as Grafana does for an authenticated identity (its org, or a Grafana 403)."""
     if _ok(org):
-        return org.get("body") == "json" and isinstance(org.get("data"), dict) and "id" in org["data"]
+        return (
+            org.get("body") == "json" and isinstance(org.get("data"), dict) and "id" in org["data"]
+        )
     return org.get("status") == 403 and is_grafana_json(org)
 
 
@@ -422,17 +544,27 @@ def unexpected_response(obs: Dict[str, Any], what: str) -> Dict[str, Any]:
     hints = []
     if status in (400, 413, 431) and obs.get("body") != "json":
         hints.append(remedy("unexpected_response", "hint_size"))
-    if obs.get("body") in ("html", "text", "empty") or (obs.get("body") == "json" and not is_grafana_json(obs)
-                                                        and not _ok(obs)):
+    if obs.get("body") in ("html", "text", "empty") or (
+        obs.get("body") == "json" and not is_grafana_json(obs) and not _ok(obs)
+    ):
         hints.append(remedy("unexpected_response", "hint_other", base_url=obs.get("base_url")))
-    return cause("unexpected_response", [evidence_line(obs)], "success" if success else "",
-                 "hints" if hints else "", what=what, status=status, answer=describe_answer(obs),
-                 hints="; ".join(hints))
+    return cause(
+        "unexpected_response",
+        [evidence_line(obs)],
+        "success" if success else "",
+        "hints" if hints else "",
+        what=what,
+        status=status,
+        answer=describe_answer(obs),
+        hints="; ".join(hints),
+    )
 
 
 def _endpoint_removed(obs: Dict[str, Any]) -> Dict[str, Any]:
     variant = "redirect" if 300 <= obs["status"] < 400 else ""
-    return cause("endpoint_removed", [evidence_line(obs)], variant, url=obs["url"], status=obs["status"])
+    return cause(
+        "endpoint_removed", [evidence_line(obs)], variant, url=obs["url"], status=obs["status"]
+    )
 
 
 def forbidden_cause(obs: Dict[str, Any]) -> Dict[str, Any]:
@@ -442,12 +574,19 @@ def forbidden_cause(obs: Dict[str, Any]) -> Dict[str, Any]:
         return cause("endpoint_requires_user", [evidence_line(obs)], url=obs["url"])
     needed = _PERMISSIONS.search(message)
     permission = needed.group(1) if needed else None
-    return cause("insufficient_role", [evidence_line(obs)], "permission" if permission else "",
-                 permission=permission, said=message or "Forbidden",
-                 needed=permission or "what the endpoint needs")
+    return cause(
+        "insufficient_role",
+        [evidence_line(obs)],
+        "permission" if permission else "",
+        permission=permission,
+        said=message or "Forbidden",
+        needed=permission or "what the endpoint needs",
+    )
 
 
-def credential_cause(obs: Dict[str, Any], cred: Dict[str, Any], admin: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+def credential_cause(
+    obs: Dict[str, Any], cred: Dict[str, Any], admin: Optional[Dict[str, Any]]
+) -> Dict[str, Any]:
     """Which authentication cause a Grafana 401 (or 9.x 500) stands for."""
     mid = obs.get("message_id") or ""
     msg = (obs.get("message") or "").strip().lower()
@@ -456,7 +595,10 @@ def credential_cause(obs: Dict[str, Any], cred: Dict[str, Any], admin: Optional[
         return _expired(ev, admin)
     if mid == "api-key.revoked" or msg in ("revoked api key", "revoked token"):
         return _revoked(ev, admin)
-    if mid == "api-key.organization-mismatch" or "does not belong to the requested organization" in msg:
+    if (
+        mid == "api-key.organization-mismatch"
+        or "does not belong to the requested organization" in msg
+    ):
         return _org_mismatch(ev, admin)
     if mid == "identity.disabled" or msg == "service account is disabled":
         return _disabled(ev, admin)
@@ -471,7 +613,9 @@ def credential_cause(obs: Dict[str, Any], cred: Dict[str, Any], admin: Optional[
     return _unauthorized(ev, cred, admin, mid)
 
 
-def _unauthorized(ev: List[str], cred: Dict[str, Any], admin: Optional[Dict[str, Any]], mid: str) -> Dict[str, Any]:
+def _unauthorized(
+    ev: List[str], cred: Dict[str, Any], admin: Optional[Dict[str, Any]], mid: str
+) -> Dict[str, Any]:
     """``auth.unauthorized`` (no credential Grafana could use) or the 10.x/11.x body-less fallback."""
     if cred["kind"] == "none":
         return cause("missing_credentials", ev)
@@ -490,7 +634,9 @@ def _malformed(ev: List[str]) -> Dict[str, Any]:
     return cause("malformed_header", ev)
 
 
-def _invalid_family(ev: List[str], cred: Dict[str, Any], admin: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+def _invalid_family(
+    ev: List[str], cred: Dict[str, Any], admin: Optional[Dict[str, Any]]
+) -> Dict[str, Any]:
     """``api-key.invalid``: a malformed header, a legacy or broken key, or an unknown glsa token."""
     if cred["header_malformed"]:
         return _malformed(ev)
@@ -502,7 +648,9 @@ def _invalid_family(ev: List[str], cred: Dict[str, Any], admin: Optional[Dict[st
     return refine_invalid(ev, cred, admin)
 
 
-def refine_invalid(ev: List[str], cred: Dict[str, Any], admin: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+def refine_invalid(
+    ev: List[str], cred: Dict[str, Any], admin: Optional[Dict[str, Any]]
+) -> Dict[str, Any]:
     """A well-formed token Grafana does not know: deleted token, deleted account, or never issued.
 
     Grafana has no API that maps a key to its account; only the ``service_account`` and
@@ -510,28 +658,45 @@ def refine_invalid(ev: List[str], cred: Dict[str, Any], admin: Optional[Dict[str
     """
     if not admin or admin.get("error") or not admin.get("service_account_hint"):
         failed = bool(admin and admin.get("error"))
-        why = text("token_invalid", "why_failed" if failed else "why_hints", error=(admin or {}).get("error"))
+        why = text(
+            "token_invalid",
+            "why_failed" if failed else "why_hints",
+            error=(admin or {}).get("error"),
+        )
         return cause("token_invalid", ev, "unknown", redacted=cred["redacted"], why=why)
     name = admin["service_account_hint"]
     account = admin.get("service_account")
     if account is None:
-        return cause("service_account_deleted", ev + [f"account lookup: no service account named {name!r}"],
-                     "lookup", name=name, org=admin.get("org_id") or "of the admin")
+        return cause(
+            "service_account_deleted",
+            ev + [f"account lookup: no service account named {name!r}"],
+            "lookup",
+            name=name,
+            org=admin.get("org_id") or "of the admin",
+        )
     tokens = admin.get("tokens") or []
     names = ", ".join(repr(t.get("name")) for t in tokens) or "none"
     token_name = admin.get("token_name_hint")
     ev = ev + [f"account lookup: account {name!r} (id {account.get('id')}) has tokens: {names}"]
     if token_name and admin.get("token") is None:
         return cause("token_deleted", ev, name=name, token_name=token_name)
-    return cause("token_invalid", ev, "rotated" if token_name else "no_name", name=name, token_name=token_name)
+    return cause(
+        "token_invalid",
+        ev,
+        "rotated" if token_name else "no_name",
+        name=name,
+        token_name=token_name,
+    )
 
 
 def _admin_token_note(admin: Optional[Dict[str, Any]]) -> List[str]:
     token = (admin or {}).get("token")
     if not token:
         return []
-    return [f"account lookup: token {token.get('name')!r} expiration {token.get('expiration') or 'never'}, "
-            f"revoked {bool(token.get('isRevoked'))}, last used {token.get('lastUsedAt') or 'never'}"]
+    return [
+        f"account lookup: token {token.get('name')!r} expiration {token.get('expiration') or 'never'}, "
+        f"revoked {bool(token.get('isRevoked'))}, last used {token.get('lastUsedAt') or 'never'}"
+    ]
 
 
 def _expired(ev: List[str], admin: Optional[Dict[str, Any]]) -> Dict[str, Any]:
@@ -550,8 +715,14 @@ def _org_mismatch(ev: List[str], admin: Optional[Dict[str, Any]]) -> Dict[str, A
 
 def _disabled(ev: List[str], admin: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     account = (admin or {}).get("service_account")
-    extra = [f"account lookup: account {account.get('name')!r} (id {account.get('id')}) isDisabled "
-             f"{account.get('isDisabled')}"] if account else []
+    extra = (
+        [
+            f"account lookup: account {account.get('name')!r} (id {account.get('id')}) isDisabled "
+            f"{account.get('isDisabled')}"
+        ]
+        if account
+        else []
+    )
     return cause("service_account_disabled", ev + extra)
 
 
@@ -565,8 +736,12 @@ def _whitespace_cause(ev: List[str], trimmed_works: bool) -> Dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- proxies
-def proxy_causes(base: str, proxied: Dict[str, Dict[str, Any]], direct: Dict[str, Dict[str, Any]],
-                 cred: Dict[str, Any]) -> List[Dict[str, Any]]:
+def proxy_causes(
+    base: str,
+    proxied: Dict[str, Dict[str, Any]],
+    direct: Dict[str, Dict[str, Any]],
+    cred: Dict[str, Any],
+) -> List[Dict[str, Any]]:
     """Causes for one proxy base URL, comparing each probe with the direct one.
 
     A probe whose answer differs from its direct twin and that no specific rule explains gets
@@ -601,7 +776,9 @@ def twins_agree(proxied: Optional[Dict[str, Any]], direct: Optional[Dict[str, An
     if (direct.get("body") == "json") != (proxied.get("body") == "json"):
         return False
     return direct.get("body") != "json" or (
-        type(direct.get("data")) is type(proxied.get("data")) and is_grafana_json(direct) == is_grafana_json(proxied))
+        type(direct.get("data")) is type(proxied.get("data"))
+        and is_grafana_json(direct) == is_grafana_json(proxied)
+    )
 
 
 def _proxy_unreachable(obs: Dict[str, Any], direct: Optional[Dict[str, Any]] = None) -> bool:
@@ -614,7 +791,18 @@ def _proxy_unreachable(obs: Dict[str, Any], direct: Optional[Dict[str, Any]] = N
     return status in (502, 504) or (status == 503 and not is_grafana_json(obs))
 
 
-_LOGIN_WORDS = ("login", "signin", "sign-in", "sign_in", "sso", "oauth", "auth", "saml", "openid", "cas/")
+_LOGIN_WORDS = (
+    "login",
+    "signin",
+    "sign-in",
+    "sign_in",
+    "sso",
+    "oauth",
+    "auth",
+    "saml",
+    "openid",
+    "cas/",
+)
 
 
 def _login_redirect(obs: Dict[str, Any]) -> bool:
@@ -622,41 +810,88 @@ def _login_redirect(obs: Dict[str, Any]) -> bool:
     return 300 <= (obs.get("status") or 0) < 400 and any(word in location for word in _LOGIN_WORDS)
 
 
-def _proxy_probe_causes(obs: Dict[str, Any], direct: Optional[Dict[str, Any]], cred: Dict[str, Any],
-                        base: str) -> List[Dict[str, Any]]:
+def _proxy_probe_causes(
+    obs: Dict[str, Any], direct: Optional[Dict[str, Any]], cred: Dict[str, Any], base: str
+) -> List[Dict[str, Any]]:
     status = obs["status"]
     dstatus = (direct or {}).get("status")
     ev = [evidence_line(obs)] + ([evidence_line(direct)] if direct else [])
-    if status == 401 and not is_grafana_json(obs) and (obs.get("www_authenticate") or "").split(" ")[0].lower() in ("basic", "digest"):
-        return [cause("proxy_basic_auth_intercepts", ev, base=base, www_authenticate=obs["www_authenticate"])]
+    if (
+        status == 401
+        and not is_grafana_json(obs)
+        and (obs.get("www_authenticate") or "").split(" ")[0].lower() in ("basic", "digest")
+    ):
+        return [
+            cause(
+                "proxy_basic_auth_intercepts",
+                ev,
+                base=base,
+                www_authenticate=obs["www_authenticate"],
+            )
+        ]
     if _login_redirect(obs) and dstatus != status:
         return [_answers_itself(base, obs, direct, ev)]
     if (status == 404 or 300 <= status < 400) and dstatus != status:
-        return [cause("proxy_path_mismatch", ev, base=base, probe=obs["probe"], status=status,
-                      direct_status=dstatus)]
+        return [
+            cause(
+                "proxy_path_mismatch",
+                ev,
+                base=base,
+                probe=obs["probe"],
+                status=status,
+                direct_status=dstatus,
+            )
+        ]
     if status == 401 and is_grafana_json(obs) and cred["kind"] != "none" and _stripped(obs, direct):
         return [cause("proxy_strips_authorization", ev, base=base)]
     return []
 
 
-def _proxy_catch_all(base: str, obs: Optional[Dict[str, Any]], direct: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+def _proxy_catch_all(
+    base: str, obs: Optional[Dict[str, Any]], direct: Optional[Dict[str, Any]]
+) -> Dict[str, Any]:
     ev = ([evidence_line(obs)] if obs else []) + ([evidence_line(direct)] if direct else [])
     if obs is None:
-        return cause("proxy_status_mismatch", ev, "unanswered", "unanswered", base=base,
-                     probe=(direct or {}).get("probe"))
-    grafana = is_grafana_json(obs) or (obs.get("body") == "json" and _ok(obs) and isinstance(obs.get("data"), dict))
+        return cause(
+            "proxy_status_mismatch",
+            ev,
+            "unanswered",
+            "unanswered",
+            base=base,
+            probe=(direct or {}).get("probe"),
+        )
+    grafana = is_grafana_json(obs) or (
+        obs.get("body") == "json" and _ok(obs) and isinstance(obs.get("data"), dict)
+    )
     if not grafana:
         return _answers_itself(base, obs, direct, ev)
-    return cause("proxy_status_mismatch", ev, "status", "status", base=base, probe=obs["probe"],
-                 status=obs["status"], direct_status=(direct or {}).get("status"))
+    return cause(
+        "proxy_status_mismatch",
+        ev,
+        "status",
+        "status",
+        base=base,
+        probe=obs["probe"],
+        status=obs["status"],
+        direct_status=(direct or {}).get("status"),
+    )
 
 
-def _answers_itself(base: str, obs: Dict[str, Any], direct: Optional[Dict[str, Any]], ev: List[str]) -> Dict[str, Any]:
+def _answers_itself(
+    base: str, obs: Dict[str, Any], direct: Optional[Dict[str, Any]], ev: List[str]
+) -> Dict[str, Any]:
     """The proxy (or something beside it) answered with its own page instead of passing the request on."""
     status = obs["status"]
-    return cause("proxy_answers_itself", ev, *(_answers_itself_variant(obs),) * 2, base=base,
-                 location=obs.get("location"), status=status, answer=describe_answer(obs),
-                 direct_status=(direct or {}).get("status"))
+    return cause(
+        "proxy_answers_itself",
+        ev,
+        *(_answers_itself_variant(obs),) * 2,
+        base=base,
+        location=obs.get("location"),
+        status=status,
+        answer=describe_answer(obs),
+        direct_status=(direct or {}).get("status"),
+    )
 
 
 def _answers_itself_variant(obs: Dict[str, Any]) -> str:
@@ -677,9 +912,14 @@ def _stripped(obs: Dict[str, Any], direct: Optional[Dict[str, Any]]) -> bool:
     if _ok(direct):
         return True
     no_credential = obs.get("message_id") == "auth.unauthorized" or (
-        not obs.get("message_id") and (obs.get("message") or "") == "Unauthorized")
-    return direct["status"] == 401 and no_credential and (
-        direct.get("message_id"), direct.get("message")) != (obs.get("message_id"), obs.get("message"))
+        not obs.get("message_id") and (obs.get("message") or "") == "Unauthorized"
+    )
+    return (
+        direct["status"] == 401
+        and no_credential
+        and (direct.get("message_id"), direct.get("message"))
+        != (obs.get("message_id"), obs.get("message"))
+    )
 
 
 def _merge(causes: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -687,35 +927,58 @@ def _merge(causes: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     merged: Dict[str, Dict[str, Any]] = {}
     for item in causes:
         if item["code"] in merged:
-            merged[item["code"]]["evidence"].extend(e for e in item["evidence"] if e not in merged[item["code"]]["evidence"])
+            merged[item["code"]]["evidence"].extend(
+                e for e in item["evidence"] if e not in merged[item["code"]]["evidence"]
+            )
         else:
             merged[item["code"]] = item
     return list(merged.values())
 
 
 # ----------------------------------------------------------------------------- parity, identity, verdict
-def parity(direct: Dict[str, Dict[str, Any]], proxies: Dict[str, Dict[str, Dict[str, Any]]],
-           proxy_found: bool) -> Dict[str, Any]:
+def parity(
+    direct: Dict[str, Dict[str, Any]],
+    proxies: Dict[str, Dict[str, Dict[str, Any]]],
+    proxy_found: bool,
+) -> Dict[str, Any]:
     """Side-by-side statuses per probe; ``match`` when every proxy agrees and no proxy cause was found."""
     rows = []
     agree = True
     for probe in PROBES:
-        row = {"probe": probe, "direct": (direct.get(probe) or {}).get("status"),
-               "proxies": {base: (table.get(probe) or {}).get("status") for base, table in proxies.items()}}
-        agree = agree and all(twins_agree(table.get(probe), direct.get(probe)) for table in proxies.values())
-        if row["direct"] is None and not any(v is not None for v in row["proxies"].values()) \
-                and probe not in direct:
+        row = {
+            "probe": probe,
+            "direct": (direct.get(probe) or {}).get("status"),
+            "proxies": {
+                base: (table.get(probe) or {}).get("status") for base, table in proxies.items()
+            },
+        }
+        agree = agree and all(
+            twins_agree(table.get(probe), direct.get(probe)) for table in proxies.values()
+        )
+        if (
+            row["direct"] is None
+            and not any(v is not None for v in row["proxies"].values())
+            and probe not in direct
+        ):
             continue
         rows.append(row)
     return {"match": agree and not proxy_found, "probes": rows}
 
 
-def identity(direct: Dict[str, Dict[str, Any]], cred: Dict[str, Any],
-             admin: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+def identity(
+    direct: Dict[str, Dict[str, Any]], cred: Dict[str, Any], admin: Optional[Dict[str, Any]]
+) -> Dict[str, Any]:
     """Who Grafana says the credential is, plus what an admin lookup found."""
-    result: Dict[str, Any] = {"authenticated": identity_proven(direct) or _authenticated_by_error(direct),
-                              "kind": None, "id": None, "login": None, "name": None,
-                              "org_id": None, "org_name": None, "role": None}
+    result: Dict[str, Any] = {
+        "authenticated": identity_proven(direct) or _authenticated_by_error(direct),
+        "kind": None,
+        "id": None,
+        "login": None,
+        "name": None,
+        "org_id": None,
+        "org_name": None,
+        "role": None,
+    }
     user = direct.get("user") or {}
     data = user.get("data") or {}
     if _ok(user) and isinstance(data, dict) and data and user.get("body") == "json":
@@ -728,8 +991,12 @@ def identity(direct: Dict[str, Dict[str, Any]], cred: Dict[str, Any],
         result["org_name"] = (org.get("data") or {}).get("name")
     if result["authenticated"] and cred.get("token_format") == "legacy" and result["login"] is None:
         result["kind"] = "api_key"
-    if result["authenticated"] and result["kind"] is None and cred.get("scheme") == "basic" \
-            and cred.get("username") != "api_key":
+    if (
+        result["authenticated"]
+        and result["kind"] is None
+        and cred.get("scheme") == "basic"
+        and cred.get("username") != "api_key"
+    ):
         result["kind"] = "user"
         result["login"] = cred.get("username")
     _admin_identity(result, admin)
@@ -740,8 +1007,14 @@ def _authenticated_by_error(direct: Dict[str, Dict[str, Any]]) -> bool:
     endpoint = direct.get("endpoint") or {}
     if endpoint.get("status") == 304:
         return True
-    return endpoint.get("status") in (403, 404, 410) and is_grafana_json(endpoint) and (
-        _identity_read_back(direct.get("user"), direct.get("org")) or endpoint.get("status") == 403)
+    return (
+        endpoint.get("status") in (403, 404, 410)
+        and is_grafana_json(endpoint)
+        and (
+            _identity_read_back(direct.get("user"), direct.get("org"))
+            or endpoint.get("status") == 403
+        )
+    )
 
 
 def _from_profile(result: Dict[str, Any], data: Dict[str, Any], cred: Dict[str, Any]) -> None:
@@ -750,7 +1023,9 @@ def _from_profile(result: Dict[str, Any], data: Dict[str, Any], cred: Dict[str, 
     if uid.startswith("service-account:"):
         result["kind"] = "service_account"
         result["id"] = _int(uid.split(":", 1)[1])
-    elif str(login or "").startswith("sa-") and (cred.get("scheme") != "basic" or cred.get("username") == "api_key"):
+    elif str(login or "").startswith("sa-") and (
+        cred.get("scheme") != "basic" or cred.get("username") == "api_key"
+    ):
         result["kind"] = "service_account"
         result["id"] = data.get("id")
     else:
@@ -770,14 +1045,23 @@ def _admin_identity(result: Dict[str, Any], admin: Optional[Dict[str, Any]]) -> 
         return
     account = admin.get("service_account")
     if account:
-        result.update(kind=result["kind"] or "service_account", id=result["id"] or account.get("id"),
-                      name=result["name"] or account.get("name"), login=result["login"] or account.get("login"),
-                      role=account.get("role"), disabled=account.get("isDisabled"))
+        result.update(
+            kind=result["kind"] or "service_account",
+            id=result["id"] or account.get("id"),
+            name=result["name"] or account.get("name"),
+            login=result["login"] or account.get("login"),
+            role=account.get("role"),
+            disabled=account.get("isDisabled"),
+        )
     token = admin.get("token")
     if token:
-        result.update(token_name=token.get("name"), token_expiration=token.get("expiration"),
-                      token_last_used_at=token.get("lastUsedAt"), token_revoked=token.get("isRevoked"),
-                      token_expired=token.get("hasExpired"))
+        result.update(
+            token_name=token.get("name"),
+            token_expiration=token.get("expiration"),
+            token_last_used_at=token.get("lastUsedAt"),
+            token_revoked=token.get("isRevoked"),
+            token_expired=token.get("hasExpired"),
+        )
 
 
 def _int(value: Any) -> Any:
@@ -793,18 +1077,30 @@ def verdict_for(causes: List[Dict[str, Any]]) -> str:
     return min((CAUSE_VERDICT[c["code"]] for c in causes), key=VERDICT_ORDER.index)
 
 
-def classify(observations: List[Dict[str, Any]], cred: Dict[str, Any], lint: List[Dict[str, str]],
-             org_id: Optional[int] = None, admin: Optional[Dict[str, Any]] = None,
-             trimmed_works: Optional[bool] = None) -> Dict[str, Any]:
+def classify(
+    observations: List[Dict[str, Any]],
+    cred: Dict[str, Any],
+    lint: List[Dict[str, str]],
+    org_id: Optional[int] = None,
+    admin: Optional[Dict[str, Any]] = None,
+    trimmed_works: Optional[bool] = None,
+) -> Dict[str, Any]:
     """The whole diagnosis: ``causes`` (most fundamental first), ``verdict``, ``parity``, ``identity``."""
     direct, proxies = index_observations(observations)
     found = direct_causes(direct, cred, org_id, admin)
     if cred.get("whitespace") and trimmed_works is not None:
         found = [c for c in found if c["code"] != "token_whitespace"]
-        found.insert(0, _whitespace_cause(
-            [f["message"] for f in lint if f["code"] == "token_whitespace"], trimmed_works))
-    if cred.get("header_malformed") and not any(c["code"] == "malformed_header" for c in found) \
-            and direct.get("endpoint", {}).get("status") == 401:
+        found.insert(
+            0,
+            _whitespace_cause(
+                [f["message"] for f in lint if f["code"] == "token_whitespace"], trimmed_works
+            ),
+        )
+    if (
+        cred.get("header_malformed")
+        and not any(c["code"] == "malformed_header" for c in found)
+        and direct.get("endpoint", {}).get("status") == 401
+    ):
         found.insert(0, _malformed([evidence_line(direct["endpoint"])]))
     proxy_found: List[Dict[str, Any]] = []
     per_base: Dict[str, List[Dict[str, Any]]] = {}
@@ -821,9 +1117,15 @@ def classify(observations: List[Dict[str, Any]], cred: Dict[str, Any], lint: Lis
             proxy_found.append(_proxy_catch_all(base, _first_disagreeing(table, direct), None))
             found.append(proxy_found[-1])
     found = _merge(found)
-    found.sort(key=lambda c: (VERDICT_ORDER.index(CAUSE_VERDICT[c["code"]]), CAUSE_ORDER.index(c["code"])))
-    result = {"verdict": verdict_for(found), "causes": found, "parity": parity(direct, proxies, bool(proxy_found)),
-              "identity": identity(direct, cred, admin)}
+    found.sort(
+        key=lambda c: (VERDICT_ORDER.index(CAUSE_VERDICT[c["code"]]), CAUSE_ORDER.index(c["code"]))
+    )
+    result = {
+        "verdict": verdict_for(found),
+        "causes": found,
+        "parity": parity(direct, proxies, bool(proxy_found)),
+        "identity": identity(direct, cred, admin),
+    }
     _assert_one_rule(result, direct, proxies)
     return result
 
@@ -833,26 +1135,43 @@ def _first_unproven(direct: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
         obs = direct.get(probe)
         if obs and not (_ok(obs) and obs.get("body") == "json"):
             return obs
-    return direct.get("endpoint") or direct.get("health") or {
-        "url": "(none)", "base_url": "(none)", "target": "direct", "probe": "endpoint", "status": None,
-        "error": "no probe was answered"}
+    return (
+        direct.get("endpoint")
+        or direct.get("health")
+        or {
+            "url": "(none)",
+            "base_url": "(none)",
+            "target": "direct",
+            "probe": "endpoint",
+            "status": None,
+            "error": "no probe was answered",
+        }
+    )
 
 
-def _first_disagreeing(table: Dict[str, Dict[str, Any]], direct: Dict[str, Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+def _first_disagreeing(
+    table: Dict[str, Dict[str, Any]], direct: Dict[str, Dict[str, Any]]
+) -> Optional[Dict[str, Any]]:
     for probe in PROBES:
         if table.get(probe) and not twins_agree(table.get(probe), direct.get(probe)):
             return table[probe]
     return next(iter(table.values()), None)
 
 
-def _assert_one_rule(result: Dict[str, Any], direct: Dict[str, Dict[str, Any]],
-                     proxies: Dict[str, Dict[str, Dict[str, Any]]]) -> None:
+def _assert_one_rule(
+    result: Dict[str, Any],
+    direct: Dict[str, Dict[str, Any]],
+    proxies: Dict[str, Dict[str, Dict[str, Any]]],
+) -> None:
     """The safety net: a verdict that contradicts the rule is a bug, never an answer."""
     agree = all(twins_agree(t.get(p), direct.get(p)) for t in proxies.values() for p in PROBES)
     if (result["verdict"] == "ok") != (not result["causes"]) or (
-            result["verdict"] == "ok" and not (identity_proven(direct) and agree)):
-        raise AssertionError("diagnose rule violated: verdict %r with causes %r" % (
-            result["verdict"], [c["code"] for c in result["causes"]]))
+        result["verdict"] == "ok" and not (identity_proven(direct) and agree)
+    ):
+        raise AssertionError(
+            "diagnose rule violated: verdict %r with causes %r"
+            % (result["verdict"], [c["code"] for c in result["causes"]])
+        )
 
 
 def summary_line(result: Dict[str, Any], proxy_count: int) -> str:
@@ -860,17 +1179,27 @@ def summary_line(result: Dict[str, Any], proxy_count: int) -> str:
     causes = result["causes"]
     if not causes and result["verdict"] == "ok":
         ident = result["identity"]
-        who = " ".join(str(x) for x in (ident.get("kind") or "identity", ident.get("login") or ident.get("name") or "")
-                       if x).strip()
+        who = " ".join(
+            str(x)
+            for x in (
+                ident.get("kind") or "identity",
+                ident.get("login") or ident.get("name") or "",
+            )
+            if x
+        ).strip()
         org = f" in org {ident['org_id']}" if ident.get("org_id") is not None else ""
         agrees = result["parity"]["match"]
         parity_text = ""
         if proxy_count and agrees:
-            parity_text = (f"; {proxy_count} prox{'y answers' if proxy_count == 1 else 'ies answer'} every probe "
-                           "with the same status as direct access")
+            parity_text = (
+                f"; {proxy_count} prox{'y answers' if proxy_count == 1 else 'ies answer'} every probe "
+                "with the same status as direct access"
+            )
         return f"verdict ok: the credential authenticates as {who}{org}{parity_text}."
     first = causes[0]
     more = f" Also: {', '.join(c['code'] for c in causes[1:])}." if len(causes) > 1 else ""
     evidence = f" Evidence: {first['evidence'][0]}." if first["evidence"] else ""
-    return (f"verdict {result['verdict']}: {first['code']}: {first['summary']}{evidence} "
-            f"Fix: {first['remediation']}{more}")
+    return (
+        f"verdict {result['verdict']}: {first['code']}: {first['summary']}{evidence} "
+        f"Fix: {first['remediation']}{more}"
+    )

@@ -23,7 +23,7 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PART = re.compile(r"(\d+)\s*([smhdw])")
 _WHOLE = re.compile(r"^(?:\d+\s*[smhdw]\s*)+$")
 # Go's time.Duration is int64 nanoseconds: the longest lifetime Grafana can compute an expiry for.
-MAX_SECONDS = (2 ** 63 - 1) // 10 ** 9  # 9223372036 s, about 292 years
+MAX_SECONDS = (2**63 - 1) // 10**9  # 9223372036 s, about 292 years
 _MAX_DIGITS = 15  # more digits than this cannot be within MAX_SECONDS in any unit
 
 
@@ -76,7 +76,8 @@ def _too_long(option: str, value: Any, maximum: int) -> GrafanaInputError:
         f"{option}: {shown!r} is too long; it must be at most {maximum} seconds "
         f"({format_duration(maximum)}, about {maximum // (365 * 86400)} years): Grafana computes "
         "a token's expiry as a Go time.Duration, which cannot hold more. Check the number and "
-        "the unit (30d, 12h); for a token that never expires use ttl 0.")
+        "the unit (30d, 12h); for a token that never expires use ttl 0."
+    )
 
 
 def format_duration(seconds: int) -> str:

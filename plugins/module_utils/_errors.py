@@ -45,8 +45,13 @@ class GrafanaError(Exception):
 
     def origin(self) -> Dict[str, Any]:
         """Where the error came from (method, path, status, Grafana's message), to re-wrap it."""
-        return dict(method=self.method, path=self.path, status=self.status,
-                    message=self.message, message_id=self.message_id)
+        return dict(
+            method=self.method,
+            path=self.path,
+            status=self.status,
+            message=self.message,
+            message_id=self.message_id,
+        )
 
     def fail_kwargs(self) -> Dict[str, Any]:
         """The keyword arguments for ``module.fail_json``."""

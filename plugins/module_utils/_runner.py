@@ -52,12 +52,16 @@ def grafana_module(argument_spec: Dict[str, Any], **kwargs: Any) -> AnsibleModul
     if REQUESTS_IMPORT_ERROR is not None:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     if module.params["timeout"] <= 0:
-        module.fail_json(msg=f"timeout must be a positive number of seconds, got {module.params['timeout']}.")
+        module.fail_json(
+            msg=f"timeout must be a positive number of seconds, got {module.params['timeout']}."
+        )
     org_id = module.params.get("org_id")
     if org_id is not None and org_id <= 0:
-        module.fail_json(msg=f"org_id must be a positive organization id (1 is Grafana's default org), got "
-                             f"{org_id}: Grafana would silently act on the user's current org instead. "
-                             "Leave org_id unset for the default org.")
+        module.fail_json(
+            msg=f"org_id must be a positive organization id (1 is Grafana's default org), got "
+            f"{org_id}: Grafana would silently act on the user's current org instead. "
+            "Leave org_id unset for the default org."
+        )
     return module
 
 
@@ -85,18 +89,29 @@ class Clients:
         if not (params.get("token") or params.get("url_username")):
             raise GrafanaInputError(
                 "No credentials: set token (or GRAFANA_TOKEN), or url_username and "
-                "url_password (or GRAFANA_USER and GRAFANA_PASSWORD).")
+                "url_password (or GRAFANA_USER and GRAFANA_PASSWORD)."
+            )
         return self.build()
 
-    def build(self, *, url: Optional[str] = None, org_id: Any = _SAME,
-              credentials: Any = _SAME, retries: int = 3) -> GrafanaClient:
+    def build(
+        self,
+        *,
+        url: Optional[str] = None,
+        org_id: Any = _SAME,
+        credentials: Any = _SAME,
+        retries: int = 3,
+    ) -> GrafanaClient:
         """A client for ``url`` (default: the ``url`` option) with the connection's TLS options.
 
         ``credentials`` is ``(token, username, password)``; a token wins over Basic ones.
         """
         params = self.params
         if credentials is _SAME:
-            credentials = (params.get("token"), params.get("url_username"), params.get("url_password"))
+            credentials = (
+                params.get("token"),
+                params.get("url_username"),
+                params.get("url_password"),
+            )
         token, username, password = credentials
         client = GrafanaClient(
             url if url is not None else params["url"],
@@ -124,7 +139,9 @@ class Clients:
         return list(dict.fromkeys(found))
 
 
-def run_module(module: AnsibleModule, run: Callable[[AnsibleModule, Clients], Dict[str, Any]]) -> None:
+def run_module(
+    module: AnsibleModule, run: Callable[[AnsibleModule, Clients], Dict[str, Any]]
+) -> None:
     """Run the module's ``run`` and exit; a :class:`GrafanaError` fails the task, once, here."""
     clients = Clients(module.params)
     try:

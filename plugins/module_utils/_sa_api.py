@@ -36,8 +36,9 @@ def search_results(body: Any) -> List[Dict[str, Any]]:
     return list(found or [])
 
 
-def iter_service_accounts(client: GrafanaClient, query: Optional[str] = None,
-                          page_size: int = SEARCH_PAGE_SIZE) -> Iterator[Dict[str, Any]]:
+def iter_service_accounts(
+    client: GrafanaClient, query: Optional[str] = None, page_size: int = SEARCH_PAGE_SIZE
+) -> Iterator[Dict[str, Any]]:
     """Every service account of the org matching ``query`` (substring), following pages."""
     page = 1
     seen = 0
@@ -71,22 +72,29 @@ def get_service_account(client: GrafanaClient, account_id: Any) -> Optional[Dict
     try:
         return client.get(account_path(account_id), shape=dict).body
     except GrafanaAPIError as err:
-        if err.status == 404 and err.message is not None:  # Grafana's own JSON 404, not a proxy's page
+        if (
+            err.status == 404 and err.message is not None
+        ):  # Grafana's own JSON 404, not a proxy's page
             return None
         raise
 
 
-def require_service_account(client: GrafanaClient, name: Optional[str] = None,
-                            account_id: Any = None) -> Dict[str, Any]:
+def require_service_account(
+    client: GrafanaClient, name: Optional[str] = None, account_id: Any = None
+) -> Dict[str, Any]:
     """Resolve an account by name or id, or raise a clear error naming what is missing."""
-    account = get_service_account(client, account_id) if account_id is not None \
+    account = (
+        get_service_account(client, account_id)
+        if account_id is not None
         else find_service_account(client, name or "")
+    )
     if account is None:
         what = f"id {account_id}" if account_id is not None else f"name {name!r}"
         org = f" in org {client.org_id}" if client.org_id else ""
         raise GrafanaInputError(
             f"No service account with {what}{org}. Create it first "
-            "(grafana_ops.auth.service_account), or check org_id.")
+            "(grafana_ops.auth.service_account), or check org_id."
+        )
     return account
 
 

@@ -67,8 +67,12 @@ class AccountSpec:
         state = params.get("state") or "present"
         if state not in ("present", "absent"):
             raise GrafanaInputError(f"state must be present or absent, got {state!r}.")
-        return cls(name=name, state=state, role=canonical_role(params.get("role")),
-                   disabled=params.get("disabled"))
+        return cls(
+            name=name,
+            state=state,
+            role=canonical_role(params.get("role")),
+            disabled=params.get("disabled"),
+        )
 
 
 @dataclass
@@ -110,7 +114,8 @@ def canonical_role(role: Optional[str]) -> Optional[str]:
         if known.lower() == str(role).strip().lower():
             return known
     raise GrafanaInputError(
-        f"role {role!r} is not a Grafana role; use one of {', '.join(ROLES)} (any case).")
+        f"role {role!r} is not a Grafana role; use one of {', '.join(ROLES)} (any case)."
+    )
 
 
 def compared(account: Optional[Dict[str, Any]]) -> Dict[str, Any]:
@@ -140,7 +145,10 @@ def create_body(spec: AccountSpec) -> Dict[str, Any]:
 
 def patch_body(current: Dict[str, Any], changes: Dict[str, Any]) -> Dict[str, Any]:
     """The FULL object for ``PATCH`` (Grafana applies any subset; the full one is explicit)."""
-    body: Dict[str, Any] = {"name": current.get("name"), "isDisabled": bool(current.get("isDisabled"))}
+    body: Dict[str, Any] = {
+        "name": current.get("name"),
+        "isDisabled": bool(current.get("isDisabled")),
+    }
     if current.get("role") is not None:
         body["role"] = current["role"]
     body.update(changes)
@@ -191,8 +199,11 @@ def is_already_exists(err: GrafanaAPIError) -> bool:
     if err.status not in (400, 409):
         return False
     text = (err.message or "").lower()
-    return err.message_id == "serviceaccounts.ErrAlreadyExists" or "already exists" in text \
+    return (
+        err.message_id == "serviceaccounts.ErrAlreadyExists"
+        or "already exists" in text
         or text.startswith("failed to create service account")
+    )
 
 
 def is_ambiguous(err: GrafanaError) -> bool:
@@ -205,43 +216,53 @@ def is_ambiguous(err: GrafanaError) -> bool:
 def is_invalid_role(err: GrafanaAPIError) -> bool:
     return err.status == 400 and (
         err.message_id == "serviceaccounts.ErrInvalidRoleSpecified"
-        or "invalid role" in (err.message or "").lower())
+        or "invalid role" in (err.message or "").lower()
+    )
 
 
 def is_role_forbidden(err: GrafanaAPIError) -> bool:
     return err.status == 403 and (
         err.message_id == "serviceaccounts.ErrRoleForbidden"
-        or "higher than user" in (err.message or "").lower())
+        or "higher than user" in (err.message or "").lower()
+    )
 
 
 # ------------------------------------------------------------------ errors
-def explain_write_error(client: GrafanaClient, err: GrafanaAPIError, role: Optional[str]) -> GrafanaError:
+def explain_write_error(
+    client: GrafanaClient, err: GrafanaAPIError, role: Optional[str]
+) -> GrafanaError:
     """Turn the two role refusals into errors that say what to do; others pass through."""
     if role == "None" and is_invalid_role(err):
         version = grafana_version(client)
         major = major_version(version)
         if major is not None and major < 10:
             return rewrap(
-                err, f"role None needs Grafana 10.x or later; this Grafana is {version}, which only "
+                err,
+                f"role None needs Grafana 10.x or later; this Grafana is {version}, which only "
                 "knows Viewer, Editor and Admin. Use role Viewer (the lowest role it has) or "
-                "upgrade Grafana.")
+                "upgrade Grafana.",
+            )
     if is_role_forbidden(err):
         return rewrap(
-            err, f"Grafana refused to give the service account role {role or '(unchanged)'}: "
-            "\"can not assign a role higher than user's role\". The credential running this "
+            err,
+            f"Grafana refused to give the service account role {role or '(unchanged)'}: "
+            '"can not assign a role higher than user\'s role". The credential running this '
             "task has a lower org role than that; use an org Admin (or the server admin), or "
-            "ask for a lower role.")
+            "ask for a lower role.",
+        )
     return err
 
 
 def login_conflict_error(err: GrafanaAPIError, spec: AccountSpec) -> GrafanaError:
     """400 "already exists" but no account of that exact name: another login collides."""
     return rewrap(
-        err, f"Grafana says a service account or user with the login derived from {spec.name!r} "
+        err,
+        f"Grafana says a service account or user with the login derived from {spec.name!r} "
         "already exists, but no service account has exactly that name in this org. Logins are "
         "the name lower-cased with spaces turned into dashes, so names that differ only in "
         "case or space-versus-dash collide (as does a user with that login). Pick another "
-        "name, or manage the existing account by its exact name.")
+        "name, or manage the existing account by its exact name.",
+    )
 
 
 # ------------------------------------------------------------------ manager
@@ -252,8 +273,9 @@ class ServiceAccountManager:
         self.client = client
         self.check_mode = check_mode
 
-    def ensure(self, spec: AccountSpec,
-               current: Union[Optional[Dict[str, Any]], _Lookup] = LOOKUP) -> Outcome:
+    def ensure(
+        self, spec: AccountSpec, current: Union[Optional[Dict[str, Any]], _Lookup] = LOOKUP
+    ) -> Outcome:
         """Bring the account named ``spec.name`` to ``spec``; ``current`` skips the search."""
         if isinstance(current, _Lookup):
             current = find_service_account(self.client, spec.name)
@@ -272,17 +294,26 @@ class ServiceAccountManager:
         return Outcome(changed=True, action="deleted", before=compared(current))
 
     # ---------------------------------------------------------------- present
-    def _converge(self, current: Dict[str, Any], spec: AccountSpec, before: Dict[str, Any],
-                  action: str = "updated", created: bool = False) -> Outcome:
+    def _converge(
+        self,
+        current: Dict[str, Any],
+        spec: AccountSpec,
+        before: Dict[str, Any],
+        action: str = "updated",
+        created: bool = False,
+    ) -> Outcome:
         """Patch ``current`` when it differs from ``spec``; report against ``before``."""
         changes = changes_for(current, spec)
         account = self._patch(current, changes, spec) if changes else current
         changed = created or bool(changes)
         done = action if changed else "unchanged"
-        return Outcome(changed=changed, action=done, account=account,
-                       before=before, after=compared(account))
+        return Outcome(
+            changed=changed, action=done, account=account, before=before, after=compared(account)
+        )
 
-    def _patch(self, current: Dict[str, Any], changes: Dict[str, Any], spec: AccountSpec) -> Dict[str, Any]:
+    def _patch(
+        self, current: Dict[str, Any], changes: Dict[str, Any], spec: AccountSpec
+    ) -> Dict[str, Any]:
         body = patch_body(current, changes)
         if self.check_mode:
             return {**current, **changes}
@@ -295,7 +326,9 @@ class ServiceAccountManager:
     def _create(self, spec: AccountSpec) -> Outcome:
         if self.check_mode:
             predicted = predicted_account(spec, self.client.org_id)
-            return Outcome(changed=True, action="created", account=predicted, after=compared(predicted))
+            return Outcome(
+                changed=True, action="created", account=predicted, after=compared(predicted)
+            )
         how, account = self._post(spec)
         if how == "raced":  # another run created it first: it existed, compare as usual
             return self._converge(account, spec, before=compared(account))
@@ -320,7 +353,9 @@ class ServiceAccountManager:
             return "created", self._reread(spec, None)
         return "created", body
 
-    def _reread(self, spec: AccountSpec, err: Optional[GrafanaError], conflict: bool = False) -> Dict[str, Any]:
+    def _reread(
+        self, spec: AccountSpec, err: Optional[GrafanaError], conflict: bool = False
+    ) -> Dict[str, Any]:
         """The account after a failed create, or the original error when it is not there."""
         try:
             found = find_service_account(self.client, spec.name)
@@ -331,8 +366,12 @@ class ServiceAccountManager:
         if found is not None:
             return found
         if err is None:
-            raise GrafanaAPIError(f"Grafana accepted the creation of {spec.name!r} but the "
-                                  "account cannot be found afterwards.", method="POST", path=SA_PATH)
+            raise GrafanaAPIError(
+                f"Grafana accepted the creation of {spec.name!r} but the "
+                "account cannot be found afterwards.",
+                method="POST",
+                path=SA_PATH,
+            )
         if conflict and isinstance(err, GrafanaAPIError):
             raise login_conflict_error(err, spec) from None
         raise err

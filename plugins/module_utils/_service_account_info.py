@@ -14,7 +14,10 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.grafana_ops.auth.plugins.module_utils._client import GrafanaClient, optional_import
+from ansible_collections.grafana_ops.auth.plugins.module_utils._client import (
+    GrafanaClient,
+    optional_import,
+)
 from ansible_collections.grafana_ops.auth.plugins.module_utils._duration import parse_duration
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaInputError,
@@ -37,13 +40,20 @@ def run(module: Any, clients: Any) -> Dict[str, Any]:
     """The ``service_account_info`` module: validate ``query`` and ``expiring_within``, then read."""
     params = module.params
     if params["query"] is not None and JMESPATH_IMPORT_ERROR is not None:
-        raise GrafanaMissingLibrary(missing_required_lib("jmespath"), exception=JMESPATH_IMPORT_ERROR)
+        raise GrafanaMissingLibrary(
+            missing_required_lib("jmespath"), exception=JMESPATH_IMPORT_ERROR
+        )
     client = clients.connection()
     query = compile_query(params["query"])
     window = params["expiring_within"]
-    return collect(client, name=params["name"], search=params["search"],
-                   include_tokens=params["include_tokens"], query=query,
-                   expiring_within=None if window is None else parse_duration(window, "expiring_within"))
+    return collect(
+        client,
+        name=params["name"],
+        search=params["search"],
+        include_tokens=params["include_tokens"],
+        query=query,
+        expiring_within=None if window is None else parse_duration(window, "expiring_within"),
+    )
 
 
 def compile_query(expression: Optional[str]) -> Any:
@@ -55,14 +65,21 @@ def compile_query(expression: Optional[str]) -> Any:
     try:
         return jmespath.compile(expression)
     except jmespath.exceptions.JMESPathError as err:
-        raise GrafanaInputError(f"query {expression!r} is not a valid JMESPath expression: {err}") from None
+        raise GrafanaInputError(
+            f"query {expression!r} is not a valid JMESPath expression: {err}"
+        ) from None
 
 
-def find_accounts(client: GrafanaClient, name: Optional[str], search: Optional[str]) -> List[Dict[str, Any]]:
+def find_accounts(
+    client: GrafanaClient, name: Optional[str], search: Optional[str]
+) -> List[Dict[str, Any]]:
     """Accounts named exactly ``name``, or matching the substring ``search``, or all."""
     query = name if name is not None else search
-    return [account for account in iter_service_accounts(client, query)
-            if name is None or account.get("name") == name]
+    return [
+        account
+        for account in iter_service_accounts(client, query)
+        if name is None or account.get("name") == name
+    ]
 
 
 def token_entry(account: Dict[str, Any], token: Dict[str, Any]) -> Dict[str, Any]:
@@ -89,8 +106,9 @@ def expiry_class(token: Dict[str, Any], window: int) -> Optional[str]:
     return None
 
 
-def token_report(client: GrafanaClient, accounts: List[Dict[str, Any]], window: int,
-                 keep_lists: bool) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]], List[Dict[str, Any]]]:
+def token_report(
+    client: GrafanaClient, accounts: List[Dict[str, Any]], window: int, keep_lists: bool
+) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]], List[Dict[str, Any]]]:
     """``(accounts, expiring, expired)``; accounts carry ``token_list`` when ``keep_lists``."""
     now = client.now()
     result: List[Dict[str, Any]] = []
@@ -105,9 +123,15 @@ def token_report(client: GrafanaClient, accounts: List[Dict[str, Any]], window: 
     return result, found["expiring"], found["expired"]
 
 
-def collect(client: GrafanaClient, *, name: Optional[str] = None, search: Optional[str] = None,
-            include_tokens: bool = False, expiring_within: Optional[int] = None,
-            query: Any = None) -> Dict[str, Any]:
+def collect(
+    client: GrafanaClient,
+    *,
+    name: Optional[str] = None,
+    search: Optional[str] = None,
+    include_tokens: bool = False,
+    expiring_within: Optional[int] = None,
+    query: Any = None,
+) -> Dict[str, Any]:
     """The module result: accounts, the expiry report and the ``query`` result.
 
     Tokens are listed when ``include_tokens`` is true or ``expiring_within`` is given;
@@ -119,8 +143,12 @@ def collect(client: GrafanaClient, *, name: Optional[str] = None, search: Option
     if include_tokens or expiring_within is not None:
         window = DEFAULT_EXPIRING_WITHIN if expiring_within is None else expiring_within
         accounts, expiring, expired = token_report(client, accounts, window, include_tokens)
-    result: Dict[str, Any] = {"changed": False, "service_accounts": accounts,
-                              "expiring_tokens": expiring, "expired_tokens": expired}
+    result: Dict[str, Any] = {
+        "changed": False,
+        "service_accounts": accounts,
+        "expiring_tokens": expiring,
+        "expired_tokens": expired,
+    }
     result["query_result"] = query.search(result_view(result)) if query is not None else None
     return result
 

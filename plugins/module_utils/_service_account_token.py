@@ -12,7 +12,10 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Optional
 
 from ansible_collections.grafana_ops.auth.plugins.module_utils._client import GrafanaClient
-from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import KeyFile, key_file_params
+from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import (
+    KeyFile,
+    key_file_params,
+)
 from ansible_collections.grafana_ops.auth.plugins.module_utils._duration import format_duration
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaAPIError,
@@ -46,12 +49,23 @@ def run(module: Any, clients: Any) -> Dict[str, Any]:
     """The ``service_account_token`` module (``dest`` makes a :class:`~._delivery.KeyFile`)."""
     params = module.params
     key_file = KeyFile(module, key_file_params(params)) if params["dest"] else None
-    return run_token(clients.connection(), params, check_mode=module.check_mode, diff=module._diff,
-                     key_file=key_file)
+    return run_token(
+        clients.connection(),
+        params,
+        check_mode=module.check_mode,
+        diff=module._diff,
+        key_file=key_file,
+    )
 
 
-def run_token(client: GrafanaClient, params: Mapping[str, Any], *, check_mode: bool = False,
-              diff: bool = False, key_file: Any = None) -> Dict[str, Any]:
+def run_token(
+    client: GrafanaClient,
+    params: Mapping[str, Any],
+    *,
+    check_mode: bool = False,
+    diff: bool = False,
+    key_file: Any = None,
+) -> Dict[str, Any]:
     """The whole ``service_account_token`` module: validate, resolve the account, ensure.
 
     Every option (durations, the key file's mode, owner and group) is checked before the
@@ -60,9 +74,12 @@ def run_token(client: GrafanaClient, params: Mapping[str, Any], *, check_mode: b
     spec = token_spec(params)
     if key_file is not None and spec.state == "present":
         key_file.validate()
-    account = require_service_account(client, name=params.get("service_account"),
-                                      account_id=params.get("service_account_id"))
-    result = ensure_token(client, account, spec, check_mode=check_mode, diff=diff, key_file=key_file)
+    account = require_service_account(
+        client, name=params.get("service_account"), account_id=params.get("service_account_id")
+    )
+    result = ensure_token(
+        client, account, spec, check_mode=check_mode, diff=diff, key_file=key_file
+    )
     if key_file is not None and not params.get("return_key") and "key" in result:
         del result["key"]  # it is in dest; returning it too would print it at -v and in logs
     return result
@@ -71,10 +88,18 @@ def run_token(client: GrafanaClient, params: Mapping[str, Any], *, check_mode: b
 _UNSET: Any = object()
 
 
-def ensure_token(client: GrafanaClient, account: Dict[str, Any], spec: TokenSpec, *,
-                 check_mode: bool = False, diff: bool = False, key_file: Any = None,
-                 tokens: Optional[List[Dict[str, Any]]] = None,
-                 key_missing: bool = False, dest_fingerprint: Any = _UNSET) -> Dict[str, Any]:
+def ensure_token(
+    client: GrafanaClient,
+    account: Dict[str, Any],
+    spec: TokenSpec,
+    *,
+    check_mode: bool = False,
+    diff: bool = False,
+    key_file: Any = None,
+    tokens: Optional[List[Dict[str, Any]]] = None,
+    key_missing: bool = False,
+    dest_fingerprint: Any = _UNSET,
+) -> Dict[str, Any]:
     """List, plan and apply one token of ``account``; return the module result.
 
     ``key_file`` is a :class:`~._delivery.KeyFile` (or ``None``).  One token listing, then
@@ -100,38 +125,50 @@ def ensure_token(client: GrafanaClient, account: Dict[str, Any], spec: TokenSpec
         return _result(plan, key_file, None, None, plan.deletions, diff, predicted=True)
     if plan.mint is None or key_file is None:
         _warn_dest_missing(client, plan, key_file, dest_status)
-        return _result(plan, key_file, *_Applier(client, account, plan, key_file).run(), diff,
-                       predicted=False)
+        return _result(
+            plan, key_file, *_Applier(client, account, plan, key_file).run(), diff, predicted=False
+        )
     with key_file.lock():
         if key_file.fingerprint() != dest_fingerprint:
             # another run delivered into dest meanwhile: plan again from what exists now
-            plan, dest_status = _plan(client, spec, list_tokens(client, account["id"]),
-                                      key_file, key_missing)
+            plan, dest_status = _plan(
+                client, spec, list_tokens(client, account["id"]), key_file, key_missing
+            )
         _warn_dest_missing(client, plan, key_file, dest_status)
-        return _result(plan, key_file, *_Applier(client, account, plan, key_file).run(), diff,
-                       predicted=False)
+        return _result(
+            plan, key_file, *_Applier(client, account, plan, key_file).run(), diff, predicted=False
+        )
 
 
-def _plan(client: GrafanaClient, spec: TokenSpec, tokens: List[Dict[str, Any]], key_file: Any,
-          key_missing: bool) -> Any:
+def _plan(
+    client: GrafanaClient,
+    spec: TokenSpec,
+    tokens: List[Dict[str, Any]],
+    key_file: Any,
+    key_missing: bool,
+) -> Any:
     now = client.now()
     dest_status = key_file.status() if key_file is not None and spec.state == "present" else None
     missing = dest_status not in (None, "present") or (key_missing and spec.state == "present")
     return plan_token(tokens, spec, now, dest_missing=missing), dest_status
 
 
-def _warn_dest_missing(client: GrafanaClient, plan: TokenPlan, key_file: Any,
-                       dest_status: Optional[str]) -> None:
+def _warn_dest_missing(
+    client: GrafanaClient, plan: TokenPlan, key_file: Any, dest_status: Optional[str]
+) -> None:
     if plan.mint is not None and plan.mint.reason == MINT_DEST_MISSING:
-        where = f"dest {key_file.path}" if key_file is not None else "the key file on a consuming host"
+        where = (
+            f"dest {key_file.path}" if key_file is not None else "the key file on a consuming host"
+        )
         client.warnings.append(dest_missing_warning(plan, where, dest_status))
 
 
 class _Applier:
     """Runs a plan: mint (and deliver, or undo), then delete."""
 
-    def __init__(self, client: GrafanaClient, account: Dict[str, Any], plan: TokenPlan,
-                 key_file: Any) -> None:
+    def __init__(
+        self, client: GrafanaClient, account: Dict[str, Any], plan: TokenPlan, key_file: Any
+    ) -> None:
         self.client = client
         self.account = account
         self.plan = plan
@@ -150,7 +187,9 @@ class _Applier:
     def _mint(self, mint: Mint) -> Any:
         path = tokens_path(self.account["id"])
         try:
-            response = create_token(self.client, self.account["id"], mint.name, mint.seconds_to_live)
+            response = create_token(
+                self.client, self.account["id"], mint.name, mint.seconds_to_live
+            )
         except GrafanaAPIError as err:
             if err.status is not None and err.status >= 500:
                 raise self._lost_mint(mint, err) from None
@@ -161,11 +200,22 @@ class _Applier:
             raise self._lost_mint(mint, err) from None
         answer = response.body if isinstance(response.body, dict) else {}
         if not answer.get("key"):
-            raise self._lost_mint(mint, GrafanaAPIError(
-                f"POST {path} answered HTTP {response.status} without a key "
-                f"({response.describe_body()}).", method="POST", path=path, status=response.status))
-        token = synthesize_token(answer.get("id"), str(answer.get("name") or mint.name),
-                                 self.client.now(), mint.seconds_to_live)
+            raise self._lost_mint(
+                mint,
+                GrafanaAPIError(
+                    f"POST {path} answered HTTP {response.status} without a key "
+                    f"({response.describe_body()}).",
+                    method="POST",
+                    path=path,
+                    status=response.status,
+                ),
+            )
+        token = synthesize_token(
+            answer.get("id"),
+            str(answer.get("name") or mint.name),
+            self.client.now(),
+            mint.seconds_to_live,
+        )
         return token, str(answer["key"])
 
     def _raced(self, mint: Mint, err: GrafanaAPIError) -> Optional[GrafanaError]:
@@ -175,7 +225,9 @@ class _Applier:
         refused as a duplicate. The token is this account's own, so say that (not "held by
         another account"): the other run holds its key.
         """
-        if not (err.status in (400, 409) and "already exists" in str(err.message or err.msg).lower()):
+        if not (
+            err.status in (400, 409) and "already exists" in str(err.message or err.msg).lower()
+        ):
             return None
         try:
             names = {t.get("name") for t in list_tokens(self.client, self.account["id"])}
@@ -184,11 +236,13 @@ class _Applier:
         if mint.name not in names:
             return None
         return rewrap(
-            err, f"Token {mint.name!r} of {_account_label(self.account)} was created by another run at "
+            err,
+            f"Token {mint.name!r} of {_account_label(self.account)} was created by another run at "
             "the same time (this run saw no such token a moment earlier; Grafana refused the "
             "duplicate name). Its key went to that run, which delivers it; this run minted no "
             "token. Do not reconcile the same accounts from two places at once; rerun to "
-            "check.")
+            "check.",
+        )
 
     def _lost_mint(self, mint: Mint, err: GrafanaError) -> GrafanaError:
         """The create may have happened although no key came back: find it and delete it.
@@ -198,22 +252,33 @@ class _Applier:
         """
         who = _account_label(self.account)
         try:
-            found = [t for t in list_tokens(self.client, self.account["id"])
-                     if t.get("name") == mint.name]
+            found = [
+                t
+                for t in list_tokens(self.client, self.account["id"])
+                if t.get("name") == mint.name
+            ]
             for token in found:
                 delete_token(self.client, self.account["id"], token.get("id"))
         except GrafanaError as cleanup:
             return rewrap(
-                err, f"Creating token {mint.name!r} of {who} failed without a usable answer ({err}), "
+                err,
+                f"Creating token {mint.name!r} of {who} failed without a usable answer ({err}), "
                 f"and checking whether Grafana created it anyway failed too ({cleanup}). If "
                 f"token {mint.name!r} exists, nobody holds its key: delete it, then rerun.",
-                message=None, message_id=None)
-        outcome = (f"Grafana had created it anyway and its key was lost on the way, so the "
-                   f"module deleted token {mint.name!r} again (nobody holds its key)"
-                   if found else "Grafana did not create it")
+                message=None,
+                message_id=None,
+            )
+        outcome = (
+            f"Grafana had created it anyway and its key was lost on the way, so the "
+            f"module deleted token {mint.name!r} again (nobody holds its key)"
+            if found
+            else "Grafana did not create it"
+        )
         return rewrap(
-            err, f"Creating token {mint.name!r} of {who} failed without a usable answer ({err}). "
-            f"{outcome}; nothing else was changed. Rerun the task to mint a token.")
+            err,
+            f"Creating token {mint.name!r} of {who} failed without a usable answer ({err}). "
+            f"{outcome}; nothing else was changed. Rerun the task to mint a token.",
+        )
 
     def _deliver_or_undo(self, minted: Dict[str, Any], key: str) -> None:
         try:
@@ -223,7 +288,8 @@ class _Applier:
                 raise GrafanaError(
                     f"The key of new token {minted['name']!r} was written to "
                     f"{self.key_file.path}, but {err}. The token was kept (its key is in dest); "
-                    "older tokens were not retired yet: fix the file options and rerun.") from None
+                    "older tokens were not retired yet: fix the file options and rerun."
+                ) from None
             raise self._undo_mint(minted, err) from None
 
     def _undo_mint(self, minted: Dict[str, Any], err: GrafanaError) -> GrafanaError:
@@ -234,11 +300,13 @@ class _Applier:
             return GrafanaError(
                 f"Minted token {minted['name']!r} but could not write its key to {where}: {err}. "
                 f"Deleting that token again failed too ({cleanup}): nobody holds its key, "
-                f"delete token {minted['name']!r} of {_account_label(self.account)} by hand.")
+                f"delete token {minted['name']!r} of {_account_label(self.account)} by hand."
+            )
         return GrafanaError(
             f"Minted token {minted['name']!r} but could not write its key to {where}: {err}. "
             "The token was deleted again so that no token exists whose key nobody holds; "
-            "nothing else was changed. Fix dest and rerun.")
+            "nothing else was changed. Fix dest and rerun."
+        )
 
     def _delete_all(self, tolerate: bool) -> List[Deletion]:
         """Delete the planned tokens; after a mint a failure is a warning, not a lost key."""
@@ -251,7 +319,8 @@ class _Applier:
                     raise
                 self.client.warnings.append(
                     f"Could not delete {deletion.reason} token {deletion.token.get('name')!r} "
-                    f"({err}); the new token is in place, rerun to retry the deletion.")
+                    f"({err}); the new token is in place, rerun to retry the deletion."
+                )
                 continue
             done.append(deletion)
         return done
@@ -264,32 +333,50 @@ def explain_create_error(err: GrafanaAPIError, mint: Mint, account: Dict[str, An
     ttl = format_duration(mint.seconds_to_live) if mint.seconds_to_live else "0 (never expires)"
     text = None
     if "should be set" in lowered:
-        text = (f"Grafana refused ttl {ttl}: this server requires every token to expire "
-                "([auth] api_key_max_seconds_to_live is set). Set ttl to a duration within "
-                "that limit.")
+        text = (
+            f"Grafana refused ttl {ttl}: this server requires every token to expire "
+            "([auth] api_key_max_seconds_to_live is set). Set ttl to a duration within "
+            "that limit."
+        )
     elif "greater than the global limit" in lowered:
-        text = (f"Grafana refused ttl {ttl}: it is longer than the maximum token lifetime this "
-                "server allows ([auth] api_key_max_seconds_to_live). Lower ttl (and "
-                "rotation_window with it) to that limit or below.")
+        text = (
+            f"Grafana refused ttl {ttl}: it is longer than the maximum token lifetime this "
+            "server allows ([auth] api_key_max_seconds_to_live). Lower ttl (and "
+            "rotation_window with it) to that limit or below."
+        )
     elif "exceeds the limit" in lowered:
-        text = (f"Grafana refused ttl {ttl}: tokens on this server may live at most a set number "
-                "of days ([service_accounts] token_expiration_day_limit). Lower ttl (and "
-                "rotation_window with it) below that many days.")
-    elif err.status == 409 or err.message_id == "serviceaccounts.ErrTokenAlreadyExists" \
-            or "already exists" in lowered:
-        text = (f"Grafana refused the token name {mint.name!r}: token names are unique per "
-                "organization across all service accounts (and legacy API keys), and a token "
-                f"with this name already exists in the organization, held by another service "
-                f"account than {_account_label(account)} (or by a legacy API key). Choose "
-                "another name, or delete that other token.")
+        text = (
+            f"Grafana refused ttl {ttl}: tokens on this server may live at most a set number "
+            "of days ([service_accounts] token_expiration_day_limit). Lower ttl (and "
+            "rotation_window with it) below that many days."
+        )
+    elif (
+        err.status == 409
+        or err.message_id == "serviceaccounts.ErrTokenAlreadyExists"
+        or "already exists" in lowered
+    ):
+        text = (
+            f"Grafana refused the token name {mint.name!r}: token names are unique per "
+            "organization across all service accounts (and legacy API keys), and a token "
+            f"with this name already exists in the organization, held by another service "
+            f"account than {_account_label(account)} (or by a legacy API key). Choose "
+            "another name, or delete that other token."
+        )
     if text is None:
         return err
     return rewrap(err, f"{text} (Grafana said: {said})")
 
 
 # ------------------------------------------------------------------- results
-def _result(plan: TokenPlan, key_file: Any, minted: Optional[Dict[str, Any]], key: Optional[str],
-            deleted: List[Deletion], diff: bool, predicted: bool) -> Dict[str, Any]:
+def _result(
+    plan: TokenPlan,
+    key_file: Any,
+    minted: Optional[Dict[str, Any]],
+    key: Optional[str],
+    deleted: List[Deletion],
+    diff: bool,
+    predicted: bool,
+) -> Dict[str, Any]:
     written = plan.mint is not None and key_file is not None
     attrs = False
     if key_file is not None and plan.spec.state == "present" and not (written and not predicted):

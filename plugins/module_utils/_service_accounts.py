@@ -29,15 +29,19 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.grafana_ops.auth.plugins.module_utils._client import GrafanaClient
+from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import KeyFile
 from ansible_collections.grafana_ops.auth.plugins.module_utils._duration import (
     format_duration,
     parse_duration,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import KeyFile
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaError,
     GrafanaInputError,
     GrafanaResultError,
+)
+from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_api import (
+    iter_service_accounts,
+    list_tokens,
 )
 from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account import (
     AccountSpec,
@@ -46,11 +50,9 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account 
     compared,
     generate_login,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_api import (
-    iter_service_accounts,
-    list_tokens,
+from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_token import (
+    ensure_token,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_token import ensure_token
 from ansible_collections.grafana_ops.auth.plugins.module_utils._token_plan import (
     TokenSpec,
     owned_pattern,
@@ -70,9 +72,14 @@ def run(module: Any, clients: Any) -> Dict[str, Any]:
     client = clients.connection()
     requests = parse_accounts(params["accounts"])
     within = expiring_seconds(params["expiring_within"])
-    reconciler = Reconciler(client, check_mode=module.check_mode, diff=module._diff,
-                            key_file_factory=lambda file_params: KeyFile(module, file_params),
-                            expiring_within=within, retire_previous=params["retire_previous"])
+    reconciler = Reconciler(
+        client,
+        check_mode=module.check_mode,
+        diff=module._diff,
+        key_file_factory=lambda file_params: KeyFile(module, file_params),
+        expiring_within=within,
+        retire_previous=params["retire_previous"],
+    )
     return reconciler.run(requests, purge=params["purge"])
 
 
@@ -117,7 +124,8 @@ def parse_accounts(accounts: Sequence[Mapping[str, Any]]) -> List[AccountRequest
     problems.extend(_duplicate_tokens(parsed))
     if problems:
         raise GrafanaInputError(
-            "Invalid accounts list, nothing was sent to Grafana: " + " ".join(problems))
+            "Invalid accounts list, nothing was sent to Grafana: " + " ".join(problems)
+        )
     return parsed
 
 
@@ -126,8 +134,9 @@ def _label(kind: str, index: int, raw: Any) -> str:
     return f"{kind}[{index}]" + (f" ({name!r})" if name else "")
 
 
-def _parse_account(raw: Mapping[str, Any], label: str,
-                   problems: List[str]) -> Optional[AccountRequest]:
+def _parse_account(
+    raw: Mapping[str, Any], label: str, problems: List[str]
+) -> Optional[AccountRequest]:
     try:
         spec = AccountSpec.from_params(raw)
     except GrafanaInputError as err:
@@ -151,16 +160,23 @@ def _parse_token(raw: Any) -> TokenRequest:
         raise GrafanaInputError(f"state must be present or absent, got {state!r}.")
     spec = token_spec(raw)
     file_params = {k: raw.get(k) for k in FILE_OPTIONS} if raw.get("dest") else None
-    return TokenRequest(spec=spec, file_params=file_params, key_missing=bool(raw.get("key_missing")),
-                        return_key=bool(raw.get("return_key")))
+    return TokenRequest(
+        spec=spec,
+        file_params=file_params,
+        key_missing=bool(raw.get("key_missing")),
+        return_key=bool(raw.get("return_key")),
+    )
 
 
 def _duplicate_accounts(names: Sequence[str]) -> List[str]:
     counts: Dict[str, int] = {}
     for name in names:
         counts[name] = counts.get(name, 0) + 1
-    return [f"account {name!r} is listed {count} times; list each account once."
-            for name, count in counts.items() if count > 1]
+    return [
+        f"account {name!r} is listed {count} times; list each account once."
+        for name, count in counts.items()
+        if count > 1
+    ]
 
 
 def login_keys(name: str) -> Tuple[str, str]:
@@ -186,7 +202,8 @@ def _colliding_logins(parsed: Sequence[AccountRequest]) -> List[str]:
                     f"accounts {first!r} and {name!r} collide: Grafana derives a service "
                     f"account's login from its name in lower case with spaces as dashes "
                     f"({generate_login(0, name).replace('sa-0-', 'sa-<org>-')}), and logins are "
-                    "unique, so the second could never be created. Rename one of them.")
+                    "unique, so the second could never be created. Rename one of them."
+                )
                 break
             seen.setdefault(key, name)
     return problems
@@ -197,19 +214,25 @@ def _duplicate_tokens(parsed: Sequence[AccountRequest]) -> List[str]:
     for request in parsed:
         for token in request.tokens:
             owners.setdefault(token.spec.name, []).append(request.spec.name)
-    problems = [f"token name {name!r} is used {len(who)} times (accounts {', '.join(map(repr, who))}); "
-                "Grafana keeps token names unique per organization across all accounts."
-                for name, who in owners.items() if len(who) > 1]
+    problems = [
+        f"token name {name!r} is used {len(who)} times (accounts {', '.join(map(repr, who))}); "
+        "Grafana keeps token names unique per organization across all accounts."
+        for name, who in owners.items()
+        if len(who) > 1
+    ]
     return problems + _overlapping_names(owners)
 
 
 def _overlapping_names(owners: Mapping[str, List[str]]) -> List[str]:
     """``ci`` owns ``ci-r20261129120000``: a token named like that would be claimed twice."""
     names = list(owners)
-    return [f"token name {other!r} looks like a rotated token of {name!r}; choose a name "
-            "without the -rYYYYMMDDHHMMSS suffix."
-            for name in names for other in names
-            if other != name and owned_pattern(name).match(other)]
+    return [
+        f"token name {other!r} looks like a rotated token of {name!r}; choose a name "
+        "without the -rYYYYMMDDHHMMSS suffix."
+        for name in names
+        for other in names
+        if other != name and owned_pattern(name).match(other)
+    ]
 
 
 def expiring_seconds(value: Any) -> int:
@@ -224,12 +247,16 @@ def is_external(account: Mapping[str, Any]) -> bool:
     return bool(account.get("isExternal")) or EXTSVC_MARKER in login
 
 
-def purge_candidates(listed: Sequence[Mapping[str, Any]],
-                     wanted: Sequence[str]) -> List[Mapping[str, Any]]:
+def purge_candidates(
+    listed: Sequence[Mapping[str, Any]], wanted: Sequence[str]
+) -> List[Mapping[str, Any]]:
     """The accounts of the org that are not in the list, except external ones."""
     names = set(wanted)
-    return [account for account in listed
-            if account.get("name") not in names and not is_external(account)]
+    return [
+        account
+        for account in listed
+        if account.get("name") not in names and not is_external(account)
+    ]
 
 
 # ------------------------------------------------------------------ result
@@ -252,24 +279,45 @@ class Summary:
     changed: bool = False
 
     def as_result(self, diff: bool) -> Dict[str, Any]:
-        result = {name: getattr(self, name) for name in (
-            "changed", "results", "minted_keys", "created", "updated", "deleted", "purged",
-            "minted", "rotated", "pruned", "expiring")}
+        result = {
+            name: getattr(self, name)
+            for name in (
+                "changed",
+                "results",
+                "minted_keys",
+                "created",
+                "updated",
+                "deleted",
+                "purged",
+                "minted",
+                "rotated",
+                "pruned",
+                "expiring",
+            )
+        }
         result["msg"] = self.message()
         if diff:
-            result["diff"] = {"before": {"accounts": self.before}, "after": {"accounts": self.after}}
+            result["diff"] = {
+                "before": {"accounts": self.before},
+                "after": {"accounts": self.after},
+            }
         return result
 
     def message(self) -> str:
         """One line saying what the run did (counts and names only, never a key)."""
         listed = sum(1 for r in self.results if r.get("action") != "purged")
-        parts = [f"{len(getattr(self, name))} {name}" for name in
-                 ("created", "updated", "deleted", "purged")]
-        tokens = (f"{len(self.minted)} token(s) minted ({len(self.rotated)} rotation(s)), "
-                  f"{len(self.pruned)} pruned")
+        parts = [
+            f"{len(getattr(self, name))} {name}"
+            for name in ("created", "updated", "deleted", "purged")
+        ]
+        tokens = (
+            f"{len(self.minted)} token(s) minted ({len(self.rotated)} rotation(s)), "
+            f"{len(self.pruned)} pruned"
+        )
         expiring = f"{len(self.expiring)} expiring soon"
-        return (f"{listed} listed account(s): {', '.join(parts)}; {tokens}; {expiring}."
-                + ("" if self.changed else " Nothing changed."))
+        return f"{listed} listed account(s): {', '.join(parts)}; {tokens}; {expiring}." + (
+            "" if self.changed else " Nothing changed."
+        )
 
 
 class ReconcileError(GrafanaResultError):
@@ -280,7 +328,9 @@ class ReconcileError(GrafanaResultError):
         super().__init__(
             f"Reconciling service account {account!r} failed: {cause} Accounts finished before "
             f"the failure: {done}. Nothing after it was touched; fix the cause and rerun.",
-            summary.as_result(diff), **cause.origin())
+            summary.as_result(diff),
+            **cause.origin(),
+        )
 
 
 # ------------------------------------------------------------------ reconciler
@@ -304,7 +354,9 @@ class Reconciler:
         listed = list(iter_service_accounts(self.client))
         by_name = {account.get("name"): account for account in listed}
         for request in requests:
-            self._guarded(request.spec.name, lambda r=request: self._account(r, by_name.get(r.spec.name)))
+            self._guarded(
+                request.spec.name, lambda r=request: self._account(r, by_name.get(r.spec.name))
+            )
         if purge:
             for account in purge_candidates(listed, [r.spec.name for r in requests]):
                 self._guarded(str(account.get("name")), lambda a=account: self._purge(a))
@@ -344,22 +396,32 @@ class Reconciler:
         after_tokens: List[Any] = []
         if request.spec.state == "present" and request.tokens:
             tokens, before_tokens, after_tokens = self._tokens(request, outcome)
-        self.summary.results.append({
-            "name": name, "action": outcome.action,
-            "changed": outcome.changed or any(t["changed"] for t in tokens),
-            "service_account": outcome.account or None, "tokens": tokens})
+        self.summary.results.append(
+            {
+                "name": name,
+                "action": outcome.action,
+                "changed": outcome.changed or any(t["changed"] for t in tokens),
+                "service_account": outcome.account or None,
+                "tokens": tokens,
+            }
+        )
         self.summary.changed = self.summary.changed or self.summary.results[-1]["changed"]
         if self.diff:
             self._record_diff(name, outcome, before_tokens, after_tokens)
 
     def _count(self, outcome: Outcome, name: str) -> None:
-        bucket = {"created": self.summary.created, "adopted": self.summary.created,
-                  "updated": self.summary.updated, "deleted": self.summary.deleted}.get(outcome.action)
+        bucket = {
+            "created": self.summary.created,
+            "adopted": self.summary.created,
+            "updated": self.summary.updated,
+            "deleted": self.summary.deleted,
+        }.get(outcome.action)
         if bucket is not None:
             bucket.append(name)
 
-    def _record_diff(self, name: str, outcome: Outcome, before_tokens: List[Any],
-                     after_tokens: List[Any]) -> None:
+    def _record_diff(
+        self, name: str, outcome: Outcome, before_tokens: List[Any], after_tokens: List[Any]
+    ) -> None:
         if outcome.before or before_tokens:
             self.summary.before[name] = {**outcome.before, "tokens": before_tokens}
         if outcome.after or after_tokens:
@@ -370,13 +432,22 @@ class Reconciler:
         outcome = self.manager.ensure(AccountSpec(name=name, state="absent"), current=dict(account))
         self.summary.purged.append(name)
         self.summary.changed = True
-        self.summary.results.append({"name": name, "action": "purged", "changed": outcome.changed,
-                                     "service_account": None, "tokens": []})
+        self.summary.results.append(
+            {
+                "name": name,
+                "action": "purged",
+                "changed": outcome.changed,
+                "service_account": None,
+                "tokens": [],
+            }
+        )
         if self.diff:
             self.summary.before[name] = {**compared(account), "tokens": []}
 
     # ---------------------------------------------------------------- tokens
-    def _tokens(self, request: AccountRequest, outcome: Outcome) -> Tuple[List[Dict[str, Any]], List[Any], List[Any]]:
+    def _tokens(
+        self, request: AccountRequest, outcome: Outcome
+    ) -> Tuple[List[Dict[str, Any]], List[Any], List[Any]]:
         account = outcome.account
         fresh = outcome.action in ("created",) or "id" not in account
         # key files first, then the listing: a dest another run replaces after this point is noticed
@@ -391,14 +462,29 @@ class Reconciler:
             after += result.get("diff", {}).get("after", {}).get("tokens", [])
         return results, before, after
 
-    def _token(self, account_name: str, account: Dict[str, Any], request: TokenRequest,
-               listing: List[Dict[str, Any]], key_file: Any, fingerprint: Any) -> Dict[str, Any]:
+    def _token(
+        self,
+        account_name: str,
+        account: Dict[str, Any],
+        request: TokenRequest,
+        listing: List[Dict[str, Any]],
+        key_file: Any,
+        fingerprint: Any,
+    ) -> Dict[str, Any]:
         spec = request.spec
         if not self.retire_previous and spec.state == "present":
             spec = dataclasses.replace(spec, keep_previous=True)
-        result = ensure_token(self.client, account, spec, check_mode=self.check_mode,
-                              diff=self.diff, key_file=key_file, tokens=listing,
-                              key_missing=request.key_missing, dest_fingerprint=fingerprint)
+        result = ensure_token(
+            self.client,
+            account,
+            spec,
+            check_mode=self.check_mode,
+            diff=self.diff,
+            key_file=key_file,
+            tokens=listing,
+            key_missing=request.key_missing,
+            dest_fingerprint=fingerprint,
+        )
         result["_report"] = self._token_report(account_name, request, result)
         return result
 
@@ -409,16 +495,19 @@ class Reconciler:
             raise GrafanaInputError("dest is not supported here (no key file factory).")
         return self.key_file_factory(request.file_params)
 
-    def _token_report(self, account_name: str, request: TokenRequest,
-                      result: Dict[str, Any]) -> Dict[str, Any]:
+    def _token_report(
+        self, account_name: str, request: TokenRequest, result: Dict[str, Any]
+    ) -> Dict[str, Any]:
         token = result.get("token")
         minted = "key" in result or (token is not None and token.get("id") is None)
         action = _token_action(request.spec, result, minted)
         entry = {"account": account_name, "token": request.spec.name}
         if "key" in result:
             key = result.pop("key")
-            delivered = {"name": token.get("name") if token else None,
-                         "dest": (request.file_params or {}).get("dest")}
+            delivered = {
+                "name": token.get("name") if token else None,
+                "dest": (request.file_params or {}).get("dest"),
+            }
             if request.file_params is None or request.return_key:
                 delivered["key"] = key  # with dest, only on request (return_key)
             self.summary.minted_keys.append({**entry, **delivered})
@@ -428,17 +517,29 @@ class Reconciler:
             self.summary.rotated.append({**entry, "name": token.get("name") if token else None})
         self.summary.pruned += [{**entry, **p} for p in result.get("pruned", [])]
         self._note_expiring(entry, token)
-        return {"name": request.spec.name, "action": action, "changed": result["changed"],
-                "rotated": result["rotated"], "pruned": result["pruned"],
-                "dest_written": result["dest_written"], "token": token, "msg": result.get("msg")}
+        return {
+            "name": request.spec.name,
+            "action": action,
+            "changed": result["changed"],
+            "rotated": result["rotated"],
+            "pruned": result["pruned"],
+            "dest_written": result["dest_written"],
+            "token": token,
+            "msg": result.get("msg"),
+        }
 
     def _note_expiring(self, entry: Dict[str, Any], token: Optional[Dict[str, Any]]) -> None:
         left = (token or {}).get("seconds_left")
         if left is not None and left < self.expiring_within:
-            self.summary.expiring.append({**entry, "name": token.get("name"),
-                                          "expiration": token.get("expiration"),
-                                          "seconds_left": left,
-                                          "expires_in": format_duration(max(0, left))})
+            self.summary.expiring.append(
+                {
+                    **entry,
+                    "name": token.get("name"),
+                    "expiration": token.get("expiration"),
+                    "seconds_left": left,
+                    "expires_in": format_duration(max(0, left)),
+                }
+            )
 
 
 def _token_action(spec: TokenSpec, result: Mapping[str, Any], minted: bool) -> str:

@@ -5,9 +5,9 @@
 
 :func:`run` is the module's logic.  Pure formatting in the Prometheus text exposition
 format 0.0.4 (``# HELP`` and ``# TYPE`` lines, label values escaped, families and series
-sorted, so the same input always gives the same bytes), the builders that turn Grafana's token listings and registered ``diagnose``
-results into metric families, and the atomic write of the file a node_exporter textfile
-collector reads.
+sorted, so the same input always gives the same bytes), the builders that turn Grafana's
+token listings and registered ``diagnose`` results into metric families, and the atomic write
+of the file a node_exporter textfile collector reads.
 
 Nothing here ever sees a key: the token listings of Grafana's API carry none, and a
 ``diagnose`` result is reduced to its verdict, cause codes and probe times.
@@ -26,7 +26,10 @@ import tempfile
 import time
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from ansible_collections.grafana_ops.auth.plugins.module_utils._client import GrafanaClient, safe_url
+from ansible_collections.grafana_ops.auth.plugins.module_utils._client import (
+    GrafanaClient,
+    safe_url,
+)
 from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import write_synced
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import GrafanaInputError
 from ansible_collections.grafana_ops.auth.plugins.module_utils._sa_api import (
@@ -54,34 +57,61 @@ SOURCE_DIAGNOSE = "diagnose"
 
 # The labels the module sets itself; ``labels`` may not reuse them.
 GRAFANA_LABEL = "grafana"
-RESERVED_LABELS = frozenset((GRAFANA_LABEL, "org_id", "service_account", "token_name", "role",
-                             "host", "verdict", "cause", "source"))
+RESERVED_LABELS = frozenset(
+    (
+        GRAFANA_LABEL,
+        "org_id",
+        "service_account",
+        "token_name",
+        "role",
+        "host",
+        "verdict",
+        "cause",
+        "source",
+    )
+)
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 
 # name (without PREFIX): (type, help)
 FAMILIES: Dict[str, Tuple[str, str]] = {
     "token_expiry_timestamp_seconds": (
-        "gauge", "Unix time at which the Grafana service-account token expires (+Inf: never expires)."),
+        "gauge",
+        "Unix time at which the Grafana service-account token expires (+Inf: never expires).",
+    ),
     "token_expires_in_seconds": (
-        "gauge", "Seconds until the token expires on the Grafana server's clock at collection time "
-                 "(negative once expired, +Inf: never expires)."),
+        "gauge",
+        "Seconds until the token expires on the Grafana server's clock at collection time "
+        "(negative once expired, +Inf: never expires).",
+    ),
     "token_expired": ("gauge", "1 if the token has expired on the Grafana server's clock, else 0."),
-    "token_revoked": ("gauge", "1 if Grafana marked the token revoked (for example by secret scanning), else 0."),
+    "token_revoked": (
+        "gauge",
+        "1 if Grafana marked the token revoked (for example by secret scanning), else 0.",
+    ),
     "token_last_used_timestamp_seconds": (
-        "gauge", "Unix time Grafana last saw the token used (0: never used)."),
+        "gauge",
+        "Unix time Grafana last saw the token used (0: never used).",
+    ),
     "service_account_disabled": ("gauge", "1 if the service account is disabled, else 0."),
     "service_account_tokens": ("gauge", "Number of tokens the service account has."),
     "service_account_info": ("gauge", "Always 1; the service account's role is in the role label."),
     "diagnose_verdict": (
-        "gauge", "1 for the host's diagnose verdict (label verdict) and its most fundamental cause "
-                 "(label cause, none when ok)."),
+        "gauge",
+        "1 for the host's diagnose verdict (label verdict) and its most fundamental cause "
+        "(label cause, none when ok).",
+    ),
     "diagnose_cause": ("gauge", "1 for each cause code the host's diagnose run found."),
-    "diagnose_duration_seconds": ("gauge", "Seconds the host's diagnose probes took to be answered."),
+    "diagnose_duration_seconds": (
+        "gauge",
+        "Seconds the host's diagnose probes took to be answered.",
+    ),
     "diagnose_timestamp_seconds": ("gauge", "Unix time of the host's diagnose run."),
     "metrics_timestamp_seconds": (
-        "gauge", "Unix time the metrics of this source were collected (Grafana's clock for "
-                 "service_accounts); alert when it stops moving."),
+        "gauge",
+        "Unix time the metrics of this source were collected (Grafana's clock for "
+        "service_accounts); alert when it stops moving.",
+    ),
 }
 
 Labels = Dict[str, str]
@@ -98,8 +128,10 @@ def run(module: Any, clients: Any) -> Dict[str, Any]:
     base = dict(check_labels(params["labels"]))
     dest = params["dest"]
     if not dest.endswith(".prom"):
-        module.warn(f"dest {dest} does not end in .prom: the node_exporter textfile collector "
-                    "reads only *.prom files.")
+        module.warn(
+            f"dest {dest} does not end in .prom: the node_exporter textfile collector "
+            "reads only *.prom files."
+        )
     base[GRAFANA_LABEL] = params["instance"] if params["instance"] else safe_url(client.base_url)
     metrics = MetricSet(prefix)
     counts, stamp, hosts = collect_metrics(metrics, params, clients, client, base)
@@ -107,17 +139,32 @@ def run(module: Any, clients: Any) -> Dict[str, Any]:
     before = read_text(dest)
     changed = write_if_changed(module, dest, before, text)
     result: Dict[str, Any] = {
-        "changed": changed, "dest": dest, "series": metrics.count(), "families": metrics.families(),
-        "service_accounts": counts["service_accounts"], "tokens": counts["tokens"], "hosts": hosts,
+        "changed": changed,
+        "dest": dest,
+        "series": metrics.count(),
+        "families": metrics.families(),
+        "service_accounts": counts["service_accounts"],
+        "tokens": counts["tokens"],
+        "hosts": hosts,
         "timestamp": stamp,
     }
     if module._diff:
-        result["diff"] = {"before": before or "", "after": text, "before_header": dest, "after_header": dest}
+        result["diff"] = {
+            "before": before or "",
+            "after": text,
+            "before_header": dest,
+            "after_header": dest,
+        }
     return result
 
 
-def collect_metrics(metrics: "MetricSet", params: Mapping[str, Any], clients: Any, client: GrafanaClient,
-                    base: Dict[str, Any]) -> Tuple[Dict[str, int], float, int]:
+def collect_metrics(
+    metrics: "MetricSet",
+    params: Mapping[str, Any],
+    clients: Any,
+    client: GrafanaClient,
+    base: Dict[str, Any],
+) -> Tuple[Dict[str, int], float, int]:
     """Fill ``metrics``; ``(counts, timestamp, hosts)``.  Nothing to write is an input error."""
     counts = {"service_accounts": 0, "tokens": 0}
     if params["service_account_metrics"]:
@@ -132,18 +179,23 @@ def collect_metrics(metrics: "MetricSet", params: Mapping[str, Any], clients: An
         hosts = add_diagnose(metrics, params["diagnose_results"], stamp, base)
         metrics.add("metrics_timestamp_seconds", dict(base, source=SOURCE_DIAGNOSE), stamp)
     if not metrics.count():
-        raise GrafanaInputError("nothing to write: service_account_metrics is false and "
-                                "diagnose_results is empty.")
+        raise GrafanaInputError(
+            "nothing to write: service_account_metrics is false and diagnose_results is empty."
+        )
     return counts, stamp, hosts
 
 
-def read_listings(params: Mapping[str, Any], clients: Any, client: GrafanaClient) -> Tuple[List[Listing], Any]:
+def read_listings(
+    params: Mapping[str, Any], clients: Any, client: GrafanaClient
+) -> Tuple[List[Listing], Any]:
     """Every selected account of each organization with its tokens, and Grafana's clock."""
     listings: List[Listing] = []
     now = None
     for org_id in params["org_ids"] or [params["org_id"]]:
         if org_id is not None and org_id <= 0:
-            raise GrafanaInputError(f"org_ids: {org_id} is not an organization id (1 is Grafana's default org).")
+            raise GrafanaInputError(
+                f"org_ids: {org_id} is not an organization id (1 is Grafana's default org)."
+            )
         org_client = client if org_id == params["org_id"] else clients.build(org_id=org_id)
         for account in iter_service_accounts(org_client, params["search"]):
             listings.append((org_id, account, account_tokens(org_client, account)))
@@ -159,10 +211,12 @@ def write_if_changed(module: Any, dest: str, before: Optional[str], text: str) -
         file_args["mode"] = params["mode"]
         return module.set_fs_attributes_if_different(file_args, False)
     if not module.check_mode:
+
         def prepare(tmp: str) -> None:
             file_args = module.load_file_common_arguments(params, path=tmp)
             file_args["mode"] = params["mode"]
             module.set_fs_attributes_if_different(file_args, False)
+
         write_atomic(dest, text, prepare)
     return True
 
@@ -185,7 +239,7 @@ def format_value(value: float) -> str:
         return "NaN"
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
-    if value.is_integer() and abs(value) < 2 ** 53:
+    if value.is_integer() and abs(value) < 2**53:
         return str(int(value))
     return repr(value)
 
@@ -217,7 +271,8 @@ class MetricSet:
         if key in series:
             raise GrafanaInputError(
                 f"two series {self.prefix}{family}{_label_text(clean)}: every series must be unique "
-                "in the file (is one host, organization or account listed twice?).")
+                "in the file (is one host, organization or account listed twice?)."
+            )
         series[key] = float(value)
 
     def families(self) -> List[str]:
@@ -234,7 +289,9 @@ class MetricSet:
             lines.append(f"# HELP {name} {escape_help(text)}")
             lines.append(f"# TYPE {name} {kind}")
             for key in sorted(self.samples[family]):
-                lines.append(f"{name}{_label_text(dict(key))} {format_value(self.samples[family][key])}")
+                lines.append(
+                    f"{name}{_label_text(dict(key))} {format_value(self.samples[family][key])}"
+                )
         return "\n".join(lines) + "\n" if lines else ""
 
 
@@ -247,21 +304,27 @@ def check_labels(labels: Optional[Mapping[str, Any]]) -> Labels:
         if not _LABEL_NAME.match(name) or name.startswith("__"):
             raise GrafanaInputError(
                 f"labels: {name!r} is not a valid Prometheus label name (letters, digits and _, not "
-                "starting with a digit or with __).")
+                "starting with a digit or with __)."
+            )
         if name in RESERVED_LABELS:
             raise GrafanaInputError(
                 f"labels: {name!r} is set by the module itself ({', '.join(sorted(RESERVED_LABELS))}); "
-                "choose another name.")
+                "choose another name."
+            )
         if value is None or isinstance(value, (dict, list)):
-            raise GrafanaInputError(f"labels: the value of {name!r} must be a string, got {value!r}.")
+            raise GrafanaInputError(
+                f"labels: the value of {name!r} must be a string, got {value!r}."
+            )
         result[name] = str(value)
     return result
 
 
 def check_prefix(prefix: str) -> str:
     if not _METRIC_NAME.match(prefix + "x"):
-        raise GrafanaInputError(f"prefix {prefix!r} cannot start a Prometheus metric name "
-                                "(letters, digits, _ and :, not starting with a digit).")
+        raise GrafanaInputError(
+            f"prefix {prefix!r} cannot start a Prometheus metric name "
+            "(letters, digits, _ and :, not starting with a digit)."
+        )
     return prefix
 
 
@@ -281,7 +344,8 @@ def to_epoch(value: Any, option: str) -> float:
                 return parsed.timestamp()
     raise GrafanaInputError(
         f"{option}: {value!r} is not a time; give seconds since the epoch or an ISO 8601 time such "
-        "as 2026-01-02T10:00:00Z.")
+        "as 2026-01-02T10:00:00Z."
+    )
 
 
 def _flag(value: Any) -> int:
@@ -292,8 +356,9 @@ def _flag(value: Any) -> int:
 Listing = Tuple[Optional[int], Dict[str, Any], List[Dict[str, Any]]]
 
 
-def add_service_accounts(metrics: MetricSet, listings: Iterable[Listing], now: _dt.datetime,
-                         base: Labels) -> Dict[str, int]:
+def add_service_accounts(
+    metrics: MetricSet, listings: Iterable[Listing], now: _dt.datetime, base: Labels
+) -> Dict[str, int]:
     """Account and token families from ``(org_id, account, tokens)`` listings.
 
     ``tokens`` are Grafana's token objects as listed (never a key). ``now`` is Grafana's clock.
@@ -302,25 +367,38 @@ def add_service_accounts(metrics: MetricSet, listings: Iterable[Listing], now: _
     counts = {"service_accounts": 0, "tokens": 0}
     for org_id, account, tokens in listings:
         org = account.get("orgId", org_id)
-        account_labels = dict(base, org_id="" if org is None else str(org),
-                              service_account=str(account.get("name", "")))
+        account_labels = dict(
+            base,
+            org_id="" if org is None else str(org),
+            service_account=str(account.get("name", "")),
+        )
         metrics.add("service_account_disabled", account_labels, _flag(account.get("isDisabled")))
         count = account.get("tokens")
-        metrics.add("service_account_tokens", account_labels,
-                    len(tokens) if not isinstance(count, int) or isinstance(count, bool) else count)
-        metrics.add("service_account_info", dict(account_labels, role=str(account.get("role") or "")), 1)
+        metrics.add(
+            "service_account_tokens",
+            account_labels,
+            len(tokens) if not isinstance(count, int) or isinstance(count, bool) else count,
+        )
+        metrics.add(
+            "service_account_info", dict(account_labels, role=str(account.get("role") or "")), 1
+        )
         counts["service_accounts"] += 1
         for token in tokens:
             labels = dict(account_labels, token_name=str(token.get("name", "")))
             left = seconds_left(token, now)
             expires = parse_time(token.get("expiration"))
-            metrics.add("token_expiry_timestamp_seconds", labels,
-                        math.inf if expires is None else expires.timestamp())
+            metrics.add(
+                "token_expiry_timestamp_seconds",
+                labels,
+                math.inf if expires is None else expires.timestamp(),
+            )
             metrics.add("token_expires_in_seconds", labels, math.inf if left is None else left)
             metrics.add("token_expired", labels, _flag(is_expired(token, now)))
             metrics.add("token_revoked", labels, _flag(token.get("isRevoked")))
             used = parse_time(token.get("lastUsedAt"))
-            metrics.add("token_last_used_timestamp_seconds", labels, 0 if used is None else used.timestamp())
+            metrics.add(
+                "token_last_used_timestamp_seconds", labels, 0 if used is None else used.timestamp()
+            )
             counts["tokens"] += 1
     return counts
 
@@ -339,44 +417,65 @@ def probe_seconds(result: Mapping[str, Any]) -> float:
 def diagnose_summary(result: Mapping[str, Any]) -> Tuple[str, List[str]]:
     """``(verdict, cause codes)`` of a registered diagnose result; a failed run is ``error``."""
     verdict = result.get("verdict")
-    codes = [str(c.get("code")) for c in result.get("causes") or () if isinstance(c, Mapping) and c.get("code")]
+    codes = [
+        str(c.get("code"))
+        for c in result.get("causes") or ()
+        if isinstance(c, Mapping) and c.get("code")
+    ]
     if not isinstance(verdict, str) or verdict not in VERDICTS:
         return ERROR_VERDICT, codes or [ERROR_CAUSE]
     return verdict, codes
 
 
-def add_diagnose(metrics: MetricSet, items: Sequence[Mapping[str, Any]], default_time: float,
-                 base: Labels) -> int:
+def add_diagnose(
+    metrics: MetricSet, items: Sequence[Mapping[str, Any]], default_time: float, base: Labels
+) -> int:
     """Host families from ``diagnose_results`` items (``host``, ``result``, ``checked_at``,
     ``duration``, ``instance``: the ``grafana`` label of that host when it differs)."""
     seen: Dict[str, int] = {}
     for index, item in enumerate(items):
         host = str(item.get("host") or "")
         if not host:
-            raise GrafanaInputError(f"diagnose_results[{index}]: host is empty; name the host the result is for.")
+            raise GrafanaInputError(
+                f"diagnose_results[{index}]: host is empty; name the host the result is for."
+            )
         if host in seen:
             raise GrafanaInputError(
                 f"diagnose_results[{index}]: host {host!r} is listed twice (also at index {seen[host]}); "
-                "give one result per host.")
+                "give one result per host."
+            )
         seen[host] = index
         result = item.get("result") or {}
         if not isinstance(result, Mapping):
             raise GrafanaInputError(
                 f"diagnose_results[{index}] (host {host!r}): result must be the registered result of "
-                "grafana_ops.auth.diagnose (a dictionary).")
+                "grafana_ops.auth.diagnose (a dictionary)."
+            )
         verdict, codes = diagnose_summary(result)
         labels = dict(base, host=host)
         if item.get("instance"):
             labels[GRAFANA_LABEL] = str(item["instance"])
-        metrics.add("diagnose_verdict", dict(labels, verdict=verdict, cause=codes[0] if codes else NO_CAUSE), 1)
+        metrics.add(
+            "diagnose_verdict",
+            dict(labels, verdict=verdict, cause=codes[0] if codes else NO_CAUSE),
+            1,
+        )
         for code in dict.fromkeys(codes):
             metrics.add("diagnose_cause", dict(labels, cause=code), 1)
         duration = item.get("duration")
-        metrics.add("diagnose_duration_seconds", labels,
-                    probe_seconds(result) if duration is None else float(duration))
+        metrics.add(
+            "diagnose_duration_seconds",
+            labels,
+            probe_seconds(result) if duration is None else float(duration),
+        )
         checked = item.get("checked_at")
-        metrics.add("diagnose_timestamp_seconds", labels,
-                    default_time if checked in (None, "") else to_epoch(checked, f"diagnose_results[{index}].checked_at"))
+        metrics.add(
+            "diagnose_timestamp_seconds",
+            labels,
+            default_time
+            if checked in (None, "")
+            else to_epoch(checked, f"diagnose_results[{index}].checked_at"),
+        )
     return len(items)
 
 
@@ -401,8 +500,10 @@ def write_atomic(path: str, text: str, prepare: Optional[Callable[[str], None]] 
     """
     directory = os.path.dirname(os.path.abspath(path)) or "."
     if not os.path.isdir(directory):
-        raise GrafanaInputError(f"dest: the directory {directory} does not exist; create it first "
-                                "(the node_exporter textfile collector directory).")
+        raise GrafanaInputError(
+            f"dest: the directory {directory} does not exist; create it first "
+            "(the node_exporter textfile collector directory)."
+        )
     if os.path.isdir(path):
         raise GrafanaInputError(f"dest: {path} is a directory; give the path of the .prom file.")
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)

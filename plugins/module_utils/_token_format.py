@@ -63,8 +63,9 @@ _SHORT_SECRET = 8
 _WORD = "0-9A-Za-z_"
 
 
-def secret_forms(token: Optional[str] = None, username: Optional[str] = None,
-                 password: Optional[str] = None) -> List[str]:
+def secret_forms(
+    token: Optional[str] = None, username: Optional[str] = None, password: Optional[str] = None
+) -> List[str]:
     """Every form in which a credential the client sends can come back in a response.
 
     The raw values (a ``Bearer`` header contains the token verbatim), the base64 of

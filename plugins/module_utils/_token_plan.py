@@ -94,14 +94,16 @@ def token_spec(params: Mapping[str, Any]) -> TokenSpec:
     if not name:
         raise GrafanaInputError("name: give the token name (a non-empty string).")
     ttl = parse_duration(_default(params.get("ttl"), DEFAULT_TTL), "ttl")
-    window = parse_duration(_default(params.get("rotation_window"), DEFAULT_ROTATION_WINDOW),
-                            "rotation_window")
+    window = parse_duration(
+        _default(params.get("rotation_window"), DEFAULT_ROTATION_WINDOW), "rotation_window"
+    )
     if ttl and window >= ttl:
         raise GrafanaInputError(
             f"rotation_window ({format_duration(window)}) must be shorter than ttl "
             f"({format_duration(ttl)}): a new token would be inside its rotation window at once "
             "and be replaced on every run. Use a window of a fraction of ttl (for example "
-            "ttl 30d with rotation_window 7d).")
+            "ttl 30d with rotation_window 7d)."
+        )
     return TokenSpec(
         name=name,
         state=params.get("state") or "present",
@@ -151,7 +153,8 @@ def rotation_name(name: str, now: _dt.datetime, taken: Iterable[str]) -> str:
             return candidate
     raise GrafanaInputError(
         f"More than {SUFFIX_MAX_SEQUENCE} tokens named {base}-NN exist already; delete some of "
-        "them (prune_expired: true) before rotating again.")
+        "them (prune_expired: true) before rotating again."
+    )
 
 
 def is_usable(token: Dict[str, Any], now: _dt.datetime) -> bool:
@@ -224,8 +227,13 @@ class TokenPlan:
         return kept
 
 
-def plan_token(tokens: Iterable[Dict[str, Any]], spec: TokenSpec, now: _dt.datetime,
-               *, dest_missing: bool = False) -> TokenPlan:
+def plan_token(
+    tokens: Iterable[Dict[str, Any]],
+    spec: TokenSpec,
+    now: _dt.datetime,
+    *,
+    dest_missing: bool = False,
+) -> TokenPlan:
     """Decide, without I/O, what to mint and delete for one token ``spec``.
 
     ``tokens`` is the account's token listing (foreign tokens are ignored), ``now`` the
@@ -250,8 +258,13 @@ def plan_token(tokens: Iterable[Dict[str, Any]], spec: TokenSpec, now: _dt.datet
     return plan
 
 
-def _mint_reason(owned: List[Dict[str, Any]], current: Optional[Dict[str, Any]],
-                 spec: TokenSpec, now: _dt.datetime, dest_missing: bool) -> Optional[str]:
+def _mint_reason(
+    owned: List[Dict[str, Any]],
+    current: Optional[Dict[str, Any]],
+    spec: TokenSpec,
+    now: _dt.datetime,
+    dest_missing: bool,
+) -> Optional[str]:
     if current is None:
         if not owned:
             return MINT_MISSING
@@ -261,8 +274,9 @@ def _mint_reason(owned: List[Dict[str, Any]], current: Optional[Dict[str, Any]],
     return MINT_DEST_MISSING if dest_missing else None
 
 
-def _deletions(owned: List[Dict[str, Any]], keep: Optional[Dict[str, Any]], spec: TokenSpec,
-               now: _dt.datetime) -> List[Deletion]:
+def _deletions(
+    owned: List[Dict[str, Any]], keep: Optional[Dict[str, Any]], spec: TokenSpec, now: _dt.datetime
+) -> List[Deletion]:
     """Every owned token but ``keep`` goes when keep_previous is false; otherwise only the
     expired or revoked ones, and only with prune_expired."""
     deletions = []
@@ -289,22 +303,30 @@ def iso(moment: _dt.datetime) -> str:
     return moment.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def synthesize_token(token_id: Optional[int], name: str, now: _dt.datetime,
-                     seconds_to_live: int) -> Dict[str, Any]:
+def synthesize_token(
+    token_id: Optional[int], name: str, now: _dt.datetime, seconds_to_live: int
+) -> Dict[str, Any]:
     """Grafana's token object for a token minted at ``now`` (the create answer has no dates)."""
     expiration = None if not seconds_to_live else iso(now + _dt.timedelta(seconds=seconds_to_live))
     soon = bool(seconds_to_live) and seconds_to_live <= GRAFANA_EXPIRY_HINT_SECONDS
     token = {
-        "id": token_id, "name": name, "created": iso(now), "lastUsedAt": None,
-        "expiration": expiration, "secondsUntilExpiration": float(seconds_to_live) if soon else 0,
-        "hasExpired": False, "isRevoked": False,
+        "id": token_id,
+        "name": name,
+        "created": iso(now),
+        "lastUsedAt": None,
+        "expiration": expiration,
+        "secondsUntilExpiration": float(seconds_to_live) if soon else 0,
+        "hasExpired": False,
+        "isRevoked": False,
     }
     return annotate_token(token, now)
 
 
 def token_summary(token: Dict[str, Any], now: _dt.datetime) -> Dict[str, Any]:
     """Name, expiration and state of a token, for diffs (never a key)."""
-    state = "revoked" if token.get("isRevoked") else ("expired" if is_expired(token, now) else "valid")
+    state = (
+        "revoked" if token.get("isRevoked") else ("expired" if is_expired(token, now) else "valid")
+    )
     return {"name": token.get("name"), "expiration": token.get("expiration"), "state": state}
 
 
@@ -317,7 +339,9 @@ def plan_message(plan: TokenPlan, dest: Optional[str], predicted: bool) -> str:
         if dest is not None:
             parts.append(f"its key {would}written to {dest}")
     elif plan.current is not None:
-        parts.append(f"Token {plan.current.get('name')!r} is current{_left(plan.current, plan.now)}")
+        parts.append(
+            f"Token {plan.current.get('name')!r} is current{_left(plan.current, plan.now)}"
+        )
     if plan.deletions:
         names = ", ".join(f"{d.token.get('name')!r} ({d.reason})" for d in plan.deletions)
         parts.append(f"{'would delete' if predicted else 'deleted'}: {names}")
@@ -334,11 +358,14 @@ def _mint_message(plan: TokenPlan, would: str) -> str:
         MINT_EXPIRED: f"token {old!r} has expired",
         MINT_REVOKED: f"token {old!r} is revoked",
         MINT_ROTATION: f"token {old!r} is inside the rotation window "
-                       f"({format_duration(plan.spec.rotation_window)}){_left(mint.replaces, plan.now)}",
+        f"({format_duration(plan.spec.rotation_window)}){_left(mint.replaces, plan.now)}",
         MINT_DEST_MISSING: f"the key file of token {old!r} was missing",
     }[mint.reason]
-    expires = f"expires in {format_duration(mint.seconds_to_live)}" if mint.seconds_to_live \
+    expires = (
+        f"expires in {format_duration(mint.seconds_to_live)}"
+        if mint.seconds_to_live
         else "never expires"
+    )
     return f"Token {mint.name!r} {would}created ({expires}) because {why}"
 
 
@@ -350,13 +377,20 @@ def _left(token: Optional[Dict[str, Any]], now: _dt.datetime) -> str:
 def dest_missing_warning(plan: TokenPlan, where: str, status: Optional[str]) -> str:
     """Why a valid token is replaced: its key file is gone, or not trusted."""
     old = plan.mint.replaces.get("name") if plan.mint and plan.mint.replaces else "?"
-    fate = ("stays valid until it expires (keep_previous: true)" if plan.spec.keep_previous
-            else "is deleted (keep_previous: false)")
+    fate = (
+        "stays valid until it expires (keep_previous: true)"
+        if plan.spec.keep_previous
+        else "is deleted (keep_previous: false)"
+    )
     if status in ("a symlink", "owned by another user"):
-        return (f"{where} is {status}, so it is not trusted to hold the key of token {old!r} "
-                "(it may have been planted by someone else). A new token replaces it and its key "
-                "is written to a new file of the requested owner that replaces dest (a symlink "
-                f"is replaced, never followed); the old token {fate}.")
-    return (f"{where} is {status or 'missing'} although token {old!r} is still valid. "
-            "Grafana cannot show an existing key again, so a new token replaces it and its new key "
-            f"is delivered; the old token {fate}.")
+        return (
+            f"{where} is {status}, so it is not trusted to hold the key of token {old!r} "
+            "(it may have been planted by someone else). A new token replaces it and its key "
+            "is written to a new file of the requested owner that replaces dest (a symlink "
+            f"is replaced, never followed); the old token {fate}."
+        )
+    return (
+        f"{where} is {status or 'missing'} although token {old!r} is still valid. "
+        "Grafana cannot show an existing key again, so a new token replaces it and its new key "
+        f"is delivered; the old token {fate}."
+    )

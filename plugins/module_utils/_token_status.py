@@ -21,7 +21,7 @@ def parse_time(value: Optional[str]) -> Optional[_dt.datetime]:
     if "." in text:  # Python < 3.11 accepts at most 6 fractional digits
         head, tail = text.split(".", 1)
         digits = "".join(ch for ch in tail if ch.isdigit())
-        text = f"{head}.{digits[:6].ljust(6, '0')}{tail[len(digits):]}"
+        text = f"{head}.{digits[:6].ljust(6, '0')}{tail[len(digits) :]}"
     try:
         parsed = _dt.datetime.fromisoformat(text)
     except ValueError:

@@ -486,20 +486,28 @@ def argument_spec() -> Dict[str, Any]:
         token_name=dict(type="str", no_log=False),
         require_parity=dict(type="bool", default=False),
         fail_on_problem=dict(type="bool", default=False),
-        keys=dict(type="list", elements="dict", no_log=False, options=dict(
-            token=dict(type="str", required=True, no_log=True),
-            label=dict(type="str"),
-            org_id=dict(type="int"),
-            service_account=dict(type="str"),
-            token_name=dict(type="str", no_log=False),
-        )),
+        keys=dict(
+            type="list",
+            elements="dict",
+            no_log=False,
+            options=dict(
+                token=dict(type="str", required=True, no_log=True),
+                label=dict(type="str"),
+                org_id=dict(type="int"),
+                service_account=dict(type="str"),
+                token_name=dict(type="str", no_log=False),
+            ),
+        ),
     )
 
 
 def main() -> None:
-    module = grafana_module(argument_spec(), supports_check_mode=True,
-                            mutually_exclusive=[("admin_token", "admin_url_username")],
-                            required_together=[("admin_url_username", "admin_url_password")])
+    module = grafana_module(
+        argument_spec(),
+        supports_check_mode=True,
+        mutually_exclusive=[("admin_token", "admin_url_username")],
+        required_together=[("admin_url_username", "admin_url_password")],
+    )
     run_module(module, run)
 
 

@@ -270,8 +270,9 @@ def argument_spec() -> Dict[str, Any]:
 
 
 def main() -> None:
-    module = grafana_module(argument_spec(), supports_check_mode=True,
-                            mutually_exclusive=[("name", "search")])
+    module = grafana_module(
+        argument_spec(), supports_check_mode=True, mutually_exclusive=[("name", "search")]
+    )
     run_module(module, run)
 
 

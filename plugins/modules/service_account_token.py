@@ -357,7 +357,9 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._runner import ( 
     run_module,
 )
 from ansible_collections.grafana_ops.auth.plugins.module_utils._service_account_token import run  # noqa: E402
-from ansible_collections.grafana_ops.auth.plugins.module_utils._token_plan import token_argument_spec  # noqa: E402
+from ansible_collections.grafana_ops.auth.plugins.module_utils._token_plan import (
+    token_argument_spec,
+)  # noqa: E402
 
 
 def argument_spec() -> Dict[str, Any]:

@@ -390,7 +390,9 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._runner import ( 
     run_module,
 )
 from ansible_collections.grafana_ops.auth.plugins.module_utils._service_accounts import run  # noqa: E402
-from ansible_collections.grafana_ops.auth.plugins.module_utils._token_plan import token_argument_spec  # noqa: E402
+from ansible_collections.grafana_ops.auth.plugins.module_utils._token_plan import (
+    token_argument_spec,
+)  # noqa: E402
 
 
 def token_options() -> Dict[str, Any]:
@@ -408,7 +410,9 @@ def argument_spec() -> Dict[str, Any]:
         state=dict(type="str", choices=["present", "absent"], default="present"),
         role=dict(type="str"),
         disabled=dict(type="bool"),
-        tokens=dict(type="list", elements="dict", default=[], no_log=False, options=token_options()),
+        tokens=dict(
+            type="list", elements="dict", default=[], no_log=False, options=token_options()
+        ),
     )
     return dict(
         accounts=dict(type="list", elements="dict", required=True, options=account),

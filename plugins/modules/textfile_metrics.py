@@ -261,7 +261,10 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._runner import (
     grafana_module,
     run_module,
 )
-from ansible_collections.grafana_ops.auth.plugins.module_utils._textfile_metrics import DEFAULT_MODE, run
+from ansible_collections.grafana_ops.auth.plugins.module_utils._textfile_metrics import (
+    DEFAULT_MODE,
+    run,
+)
 
 
 def argument_spec() -> Dict[str, Any]:
@@ -270,13 +273,18 @@ def argument_spec() -> Dict[str, Any]:
         service_account_metrics=dict(type="bool", default=True),
         org_ids=dict(type="list", elements="int"),
         search=dict(type="str"),
-        diagnose_results=dict(type="list", elements="dict", default=[], options=dict(
-            host=dict(type="str", required=True),
-            result=dict(type="dict", required=True),
-            checked_at=dict(type="raw"),
-            duration=dict(type="float"),
-            instance=dict(type="str"),
-        )),
+        diagnose_results=dict(
+            type="list",
+            elements="dict",
+            default=[],
+            options=dict(
+                host=dict(type="str", required=True),
+                result=dict(type="dict", required=True),
+                checked_at=dict(type="raw"),
+                duration=dict(type="float"),
+                instance=dict(type="str"),
+            ),
+        ),
         instance=dict(type="str"),
         labels=dict(type="dict", default={}),
         prefix=dict(type="str", default="grafana_ops_"),

@@ -23,23 +23,28 @@ from typing import Any, Dict, List, Optional
 from urllib.parse import urlsplit
 
 import requests
+from requests.structures import CaseInsensitiveDict
+
 from ansible_collections.grafana_ops.auth.plugins.module_utils._client import (
     GrafanaClient,
 )
 from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import (
     glsa_checksum,
 )
-from requests.structures import CaseInsensitiveDict
 
 SA = "/api/serviceaccounts"
 BASE_URL = "http://127.0.0.1:3000"
 PROXY_URL = "http://127.0.0.1:8080/grafana"
 JSON = "application/json; charset=UTF-8"
-SERVER_NOW = dt.datetime(2031, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc)  # far from the test machine's clock
+SERVER_NOW = dt.datetime(
+    2031, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc
+)  # far from the test machine's clock
 ANSWER_DATE = dt.datetime(2026, 11, 29, 12, 0, 0, tzinfo=dt.timezone.utc)
 DAY = 86400
 TOKEN = "glsa_iNValIdinValiDinvalidinvalidinva_5b582697"  # well-formed, known to no Grafana
-DAY_LIMIT_TEXT = "The expiration date input exceeds the limit for service account access tokens expiration date"
+DAY_LIMIT_TEXT = (
+    "The expiration date input exceeds the limit for service account access tokens expiration date"
+)
 
 
 class FakeResponse:
@@ -49,8 +54,15 @@ class FakeResponse:
     Grafana passes its own clock; a scripted answer is dated :data:`ANSWER_DATE`).
     """
 
-    def __init__(self, status: int, body: Any = None, text: Optional[str] = None, content_type: str = JSON,
-                 now: Optional[dt.datetime] = None, headers: Optional[Dict[str, str]] = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        body: Any = None,
+        text: Optional[str] = None,
+        content_type: str = JSON,
+        now: Optional[dt.datetime] = None,
+        headers: Optional[Dict[str, str]] = None,
+    ) -> None:
         self.status_code = status
         date = format_datetime(now or ANSWER_DATE, usegmt=True)
         self.headers = CaseInsensitiveDict({"Content-Type": content_type, "Date": date})
@@ -123,8 +135,13 @@ class FakeGrafana:
     ``duplicate_status`` (the status of a duplicate token name).
     """
 
-    def __init__(self, version: str = "12.2", org_id: int = 1, now: dt.datetime = SERVER_NOW,
-                 first_token_id: int = 101) -> None:
+    def __init__(
+        self,
+        version: str = "12.2",
+        org_id: int = 1,
+        now: dt.datetime = SERVER_NOW,
+        first_token_id: int = 101,
+    ) -> None:
         self.version = version
         self.org_id = org_id
         self.now = now
@@ -140,41 +157,89 @@ class FakeGrafana:
         self._token_ids = itertools.count(first_token_id)
 
     # ------------------------------------------------------------- test helpers
-    def add(self, name: str, role: str = "Viewer", disabled: bool = False,
-            account_id: Optional[int] = None) -> Dict[str, Any]:
+    def add(
+        self,
+        name: str,
+        role: str = "Viewer",
+        disabled: bool = False,
+        account_id: Optional[int] = None,
+    ) -> Dict[str, Any]:
         """Create an account directly (no request); returns a copy of it."""
         account_id = account_id if account_id is not None else self._next_account
         self._next_account = max(self._next_account, account_id) + 1
-        account = {"id": account_id, "uid": f"uid{account_id}", "name": name,
-                   "login": f"sa-{self.org_id}-{name.lower()}".replace(" ", "-"),
-                   "orgId": self.org_id, "isDisabled": disabled, "role": role, "tokens": 0,
-                   "avatarUrl": f"/avatar/{account_id}"}
+        account = {
+            "id": account_id,
+            "uid": f"uid{account_id}",
+            "name": name,
+            "login": f"sa-{self.org_id}-{name.lower()}".replace(" ", "-"),
+            "orgId": self.org_id,
+            "isDisabled": disabled,
+            "role": role,
+            "tokens": 0,
+            "avatarUrl": f"/avatar/{account_id}",
+        }
         self.accounts[account_id] = account
         return dict(account)
 
-    def add_token(self, account_id: int, name: str, expires_in: Optional[int], revoked: bool = False) -> int:
+    def add_token(
+        self, account_id: int, name: str, expires_in: Optional[int], revoked: bool = False
+    ) -> int:
         """Create a token directly, expiring ``expires_in`` seconds from now (``None``: never)."""
         token_id = next(self._token_ids)
         expiration = None if expires_in is None else self.now + dt.timedelta(seconds=expires_in)
-        self.tokens.setdefault(account_id, []).append({
-            "id": token_id, "name": name, "created": iso(self.now), "lastUsedAt": None,
-            "expiration": iso(expiration) if expiration else None, "secondsUntilExpiration": 0,
-            "hasExpired": expires_in is not None and expires_in <= 0, "isRevoked": revoked})
+        self.tokens.setdefault(account_id, []).append(
+            {
+                "id": token_id,
+                "name": name,
+                "created": iso(self.now),
+                "lastUsedAt": None,
+                "expiration": iso(expiration) if expiration else None,
+                "secondsUntilExpiration": 0,
+                "hasExpired": expires_in is not None and expires_in <= 0,
+                "isRevoked": revoked,
+            }
+        )
         self.accounts[account_id]["tokens"] += 1
         return token_id
 
-    def fault(self, method: str, path: str, *, status: int = 500, body: Any = None, text: Optional[str] = None,
-              content_type: str = JSON, error: Optional[Exception] = None, drop: bool = False,
-              after_effect: bool = False, effect: Any = None, suffix: bool = False, skip: int = 0) -> None:
+    def fault(
+        self,
+        method: str,
+        path: str,
+        *,
+        status: int = 500,
+        body: Any = None,
+        text: Optional[str] = None,
+        content_type: str = JSON,
+        error: Optional[Exception] = None,
+        drop: bool = False,
+        after_effect: bool = False,
+        effect: Any = None,
+        suffix: bool = False,
+        skip: int = 0,
+    ) -> None:
         """Queue a fault for the next ``method`` on ``path`` (or any path ending in it, ``suffix``).
 
         The fault answers ``status``/``body``/``text``, or raises ``error`` (``drop``: the
         connection closes without an answer).  ``after_effect``: the request takes effect first.
         ``effect`` runs when the fault fires; ``skip`` lets that many matching requests pass.
         """
-        self.faults.append(dict(method=method, path=path, status=status, body=body, text=text,
-                                content_type=content_type, error=error, drop=drop,
-                                after_effect=after_effect, effect=effect, suffix=suffix, skip=skip))
+        self.faults.append(
+            dict(
+                method=method,
+                path=path,
+                status=status,
+                body=body,
+                text=text,
+                content_type=content_type,
+                error=error,
+                drop=drop,
+                after_effect=after_effect,
+                effect=effect,
+                suffix=suffix,
+                skip=skip,
+            )
+        )
 
     def client(self, **kwargs: Any) -> GrafanaClient:
         """A client whose session is this fake (Basic admin credentials unless given)."""
@@ -201,14 +266,23 @@ class FakeGrafana:
     def expire_all(self) -> None:
         """Mark every token whose expiration has passed (on the fake's clock) as expired."""
         for token in itertools.chain.from_iterable(self.tokens.values()):
-            token["hasExpired"] = token["expiration"] is not None and token["expiration"] <= iso(self.now)
+            token["hasExpired"] = token["expiration"] is not None and token["expiration"] <= iso(
+                self.now
+            )
 
     # ------------------------------------------------------------- the seam
     def request(self, method: str, url: str, **kwargs: Any) -> FakeResponse:
         path = urlsplit(url).path
         body = kwargs.get("json")
-        self.log.append({"method": method, "path": path, "params": dict(kwargs.get("params") or {}),
-                         "body": body, "headers": dict(kwargs.get("headers") or {})})
+        self.log.append(
+            {
+                "method": method,
+                "path": path,
+                "params": dict(kwargs.get("params") or {}),
+                "body": body,
+                "headers": dict(kwargs.get("headers") or {}),
+            }
+        )
         fault = self._take_fault(method, path)
         if fault is not None and not fault["after_effect"]:
             return self._fault_answer(fault)
@@ -219,7 +293,9 @@ class FakeGrafana:
 
     def _take_fault(self, method: str, path: str) -> Optional[Dict[str, Any]]:
         for fault in self.faults:
-            if fault["method"] == method and (path.endswith(fault["path"]) if fault["suffix"] else path == fault["path"]):
+            if fault["method"] == method and (
+                path.endswith(fault["path"]) if fault["suffix"] else path == fault["path"]
+            ):
                 if fault["skip"] > 0:
                     fault["skip"] -= 1
                     return None
@@ -234,11 +310,22 @@ class FakeGrafana:
             raise requests.exceptions.ConnectionError("Connection aborted. RemoteDisconnected")
         if fault["error"] is not None:
             raise fault["error"]
-        body = fault["body"] if fault["body"] is not None or fault["text"] is not None else {"message": "boom"}
-        return FakeResponse(fault["status"], body, text=fault["text"], content_type=fault["content_type"],
-                            now=self.now)
+        body = (
+            fault["body"]
+            if fault["body"] is not None or fault["text"] is not None
+            else {"message": "boom"}
+        )
+        return FakeResponse(
+            fault["status"],
+            body,
+            text=fault["text"],
+            content_type=fault["content_type"],
+            now=self.now,
+        )
 
-    def _answer(self, method: str, path: str, body: Dict[str, Any], params: Dict[str, Any]) -> FakeResponse:
+    def _answer(
+        self, method: str, path: str, body: Dict[str, Any], params: Dict[str, Any]
+    ) -> FakeResponse:
         answer = self._route(method, path, body, params)
         if isinstance(answer, FakeResponse):
             return answer
@@ -251,16 +338,20 @@ class FakeGrafana:
             return self._search(params)
         if path == SA and method == "POST":
             return self._create(body)
-        parts = path[len(SA) + 1:].split("/") if path.startswith(SA + "/") else []
+        parts = path[len(SA) + 1 :].split("/") if path.startswith(SA + "/") else []
         if not parts or not parts[0].isdigit():
             return 404, {"message": "Not found"}
         account_id = int(parts[0])
         if account_id not in self.accounts:
-            return self._error(api_error(404, "service account not found", "serviceaccounts.ErrNotFound"))
+            return self._error(
+                api_error(404, "service account not found", "serviceaccounts.ErrNotFound")
+            )
         if len(parts) == 1:
             return self._one(method, account_id, body)
         if parts[1:] == ["tokens"]:
-            return self._list_tokens(account_id) if method == "GET" else self._mint(account_id, body)
+            return (
+                self._list_tokens(account_id) if method == "GET" else self._mint(account_id, body)
+            )
         if len(parts) == 3 and parts[1] == "tokens" and method == "DELETE":
             return self._drop(account_id, int(parts[2]))
         return 404, {"message": "Not found"}
@@ -268,22 +359,37 @@ class FakeGrafana:
     # ------------------------------------------------------------- accounts
     def _search(self, params: Dict[str, Any]) -> Any:
         query = str(params.get("query") or "").lower()
-        found = [dict(a) for a in sorted(self.accounts.values(), key=lambda a: a["login"])
-                 if query in a["name"].lower() or query in a["login"]]
+        found = [
+            dict(a)
+            for a in sorted(self.accounts.values(), key=lambda a: a["login"])
+            if query in a["name"].lower() or query in a["login"]
+        ]
         per, page = int(params.get("perpage", 1000)), int(params.get("page", 1))
-        return 200, {"totalCount": len(found), "serviceAccounts": found[(page - 1) * per:page * per],
-                     "page": page, "perPage": per}
+        return 200, {
+            "totalCount": len(found),
+            "serviceAccounts": found[(page - 1) * per : page * per],
+            "page": page,
+            "perPage": per,
+        }
 
     def _roles(self) -> tuple:
-        return ("Viewer", "Editor", "Admin") if self.version.startswith("9.") else ("None", "Viewer", "Editor", "Admin")
+        return (
+            ("Viewer", "Editor", "Admin")
+            if self.version.startswith("9.")
+            else ("None", "Viewer", "Editor", "Admin")
+        )
 
     def _create(self, body: Dict[str, Any]) -> Any:
         role = body.get("role", "Viewer")
         if role not in self._roles():
-            return self._error(api_error(400, "invalid role specified", "serviceaccounts.ErrInvalidRoleSpecified"))
+            return self._error(
+                api_error(400, "invalid role specified", "serviceaccounts.ErrInvalidRoleSpecified")
+            )
         login = f"sa-{self.org_id}-{body['name'].lower()}".replace(" ", "-")
         if any(a["login"] == login for a in self.accounts.values()):
-            return self._error(api_error(400, "service account already exists", "serviceaccounts.ErrAlreadyExists"))
+            return self._error(
+                api_error(400, "service account already exists", "serviceaccounts.ErrAlreadyExists")
+            )
         account = self.add(body["name"], role, bool(body.get("isDisabled")))
         account["avatarUrl"] = ""
         return 201, account
@@ -297,30 +403,49 @@ class FakeGrafana:
         if method == "GET":
             return 200, dict(account)
         if "role" in body and body["role"] not in self._roles():
-            return self._error(api_error(400, "invalid role specified", "serviceaccounts.ErrInvalidRoleSpecified"))
+            return self._error(
+                api_error(400, "invalid role specified", "serviceaccounts.ErrInvalidRoleSpecified")
+            )
         # Grafana applies what a PATCH carries and keeps the rest (contract §13 C7)
         account.update({key: body[key] for key in ("name", "role", "isDisabled") if key in body})
         profile = {**account, "createdAt": "2031-01-01T00:00:00Z", "teams": None}
-        return 200, {"id": account_id, "message": "Service account updated", "name": account["name"],
-                     "serviceaccount": profile}
+        return 200, {
+            "id": account_id,
+            "message": "Service account updated",
+            "name": account["name"],
+            "serviceaccount": profile,
+        }
 
     # ------------------------------------------------------------- tokens
     def _list_tokens(self, account_id: int) -> Any:
         now = iso(self.now)  # Grafana judges expiry when it answers, on its own clock
-        return 200, [dict(t, hasExpired=t["hasExpired"] or (t["expiration"] is not None and t["expiration"] <= now))
-                     for t in self.tokens.get(account_id, [])]
+        return 200, [
+            dict(
+                t,
+                hasExpired=t["hasExpired"]
+                or (t["expiration"] is not None and t["expiration"] <= now),
+            )
+            for t in self.tokens.get(account_id, [])
+        ]
 
     def _mint(self, account_id: int, body: Dict[str, Any]) -> Any:
         ttl = body.get("secondsToLive") or 0
         if self.max_ttl != -1 and ttl == 0:
             return 400, {"message": "Number of seconds before expiration should be set"}
         if self.max_ttl != -1 and ttl > self.max_ttl:
-            return 400, {"message": "Number of seconds before expiration is greater than the global limit"}
+            return 400, {
+                "message": "Number of seconds before expiration is greater than the global limit"
+            }
         if self.day_limit and ttl > self.day_limit * DAY:
-            return FakeResponse(400, text=DAY_LIMIT_TEXT, content_type="text/plain; charset=utf-8", now=self.now)
+            return FakeResponse(
+                400, text=DAY_LIMIT_TEXT, content_type="text/plain; charset=utf-8", now=self.now
+            )
         if any(t["name"] == body["name"] for ts in self.tokens.values() for t in ts):
-            error = api_error(400, "service account token with given name already exists in the organization",
-                              "serviceaccounts.ErrTokenAlreadyExists")
+            error = api_error(
+                400,
+                "service account token with given name already exists in the organization",
+                "serviceaccounts.ErrTokenAlreadyExists",
+            )
             return self.duplicate_status, error["body"]
         token_id = self.add_token(account_id, body["name"], ttl or None)
         self.keys[token_id] = new_key()
@@ -330,7 +455,11 @@ class FakeGrafana:
         before = self.tokens.get(account_id, [])
         self.tokens[account_id] = [t for t in before if t["id"] != token_id]
         if len(before) == len(self.tokens[account_id]):
-            return self._error(api_error(404, "service account token not found", "serviceaccounts.ErrTokenNotFound"))
+            return self._error(
+                api_error(
+                    404, "service account token not found", "serviceaccounts.ErrTokenNotFound"
+                )
+            )
         self.accounts[account_id]["tokens"] -= 1
         return 200, {"message": "Service account token deleted"}
 
@@ -367,16 +496,20 @@ class FakeGrafanaBehindProxy(FakeGrafana):
 
     def request(self, method: str, url: str, **kwargs: Any) -> FakeResponse:
         headers = dict(kwargs.get("headers") or {})
-        self.sent.append((method, url, headers.get("Authorization"), headers.get("X-Grafana-Org-Id")))
+        self.sent.append(
+            (method, url, headers.get("Authorization"), headers.get("X-Grafana-Org-Id"))
+        )
         if url.startswith(PROXY_URL):
             if self.proxy_down:
                 raise requests.exceptions.ConnectionError("[Errno 111] Connection refused")
-            answer = self.proxy_answer or (self.proxy_auth_answer if headers.get("Authorization") else None)
+            answer = self.proxy_answer or (
+                self.proxy_auth_answer if headers.get("Authorization") else None
+            )
             if answer:
                 return FakeResponse(answer[0], text=answer[1], content_type=answer[2], now=self.now)
             if self.strip:
                 headers.pop("Authorization", None)
-            url = BASE_URL + url[len(PROXY_URL):]
+            url = BASE_URL + url[len(PROXY_URL) :]
         path = urlsplit(url).path
         if self.everything and path != "/api/health":
             return FakeResponse(*self.everything, now=self.now)
@@ -400,12 +533,25 @@ class FakeGrafanaBehindProxy(FakeGrafana):
         if self.expired:
             return _unauthorized("Expired API key", "api-key.expired")
         if headers.get("X-Grafana-Org-Id") not in (None, str(self.org)):
-            return _unauthorized("API key does not belong to the requested organization",
-                                 "api-key.organization-mismatch")
-        return {"/api/dashboards/home": (200, {"meta": {}}),
-                "/api/user": (200, {"id": 0, "uid": "service-account:7", "login": "sa-1-ci", "name": "ci", "orgId": 1}),
-                "/api/org": (200, {"id": 1, "name": "Main Org."})}.get(path, (404, {"message": "Not found"}))
+            return _unauthorized(
+                "API key does not belong to the requested organization",
+                "api-key.organization-mismatch",
+            )
+        return {
+            "/api/dashboards/home": (200, {"meta": {}}),
+            "/api/user": (
+                200,
+                {"id": 0, "uid": "service-account:7", "login": "sa-1-ci", "name": "ci", "orgId": 1},
+            ),
+            "/api/org": (200, {"id": 1, "name": "Main Org."}),
+        }.get(path, (404, {"message": "Not found"}))
 
 
 def _unauthorized(message: str, message_id: str) -> Any:
-    return 401, {"extra": None, "message": message, "messageId": message_id, "statusCode": 401, "traceID": ""}
+    return 401, {
+        "extra": None,
+        "message": message,
+        "messageId": message_id,
+        "statusCode": 401,
+        "traceID": "",
+    }

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import pytest
+
 from ansible_collections.grafana_ops.auth.tests.unit.grafana_fake import FakeGrafana
 
 
@@ -15,7 +16,11 @@ def test_fake_search_is_a_substring_match_and_pages():
     for name in ("ci", "ci-2", "other"):
         fake.add(name)
     status, body = fake._search({"query": "ci", "perpage": 1, "page": 2})
-    assert status == 200 and body["totalCount"] == 2 and [a["name"] for a in body["serviceAccounts"]] == ["ci-2"]
+    assert (
+        status == 200
+        and body["totalCount"] == 2
+        and [a["name"] for a in body["serviceAccounts"]] == ["ci-2"]
+    )
 
 
 def test_fake_applies_a_partial_patch_like_grafana():
@@ -23,7 +28,10 @@ def test_fake_applies_a_partial_patch_like_grafana():
     account = fake.add("ci")
     status, body = fake._one("PATCH", account["id"], {"role": "Editor"})
     assert status == 200 and body["serviceaccount"]["role"] == "Editor"
-    assert fake.accounts[account["id"]]["name"] == "ci" and fake.accounts[account["id"]]["role"] == "Editor"
+    assert (
+        fake.accounts[account["id"]]["name"] == "ci"
+        and fake.accounts[account["id"]]["role"] == "Editor"
+    )
 
 
 @pytest.mark.parametrize("version, status", [("9.5", 400), ("12.2", 201)])

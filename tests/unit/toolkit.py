@@ -34,8 +34,15 @@ except ImportError:  # ansible-core < 2.19
         finally:
             basic._ANSIBLE_ARGS = old
 
-CONNECTION = {"url": "http://127.0.0.1:3000", "url_username": "admin", "url_password": "admin-secret"}
-PROMTOOL = shutil.which("promtool") or ("/usr/bin/promtool" if os.access("/usr/bin/promtool", os.X_OK) else None)
+
+CONNECTION = {
+    "url": "http://127.0.0.1:3000",
+    "url_username": "admin",
+    "url_password": "admin-secret",
+}
+PROMTOOL = shutil.which("promtool") or (
+    "/usr/bin/promtool" if os.access("/usr/bin/promtool", os.X_OK) else None
+)
 
 
 def run_main(module: Any, args: Dict[str, Any], capsys: Any) -> Tuple[int, Dict[str, Any]]:
@@ -69,5 +76,7 @@ def promtool_check(text: str, tmp_path: Any) -> None:
     path = tmp_path / "check.prom"
     path.write_text(text, encoding="utf-8")
     with open(path, "rb") as handle:
-        done = subprocess.run([PROMTOOL, "check", "metrics"], stdin=handle, capture_output=True, check=False)
+        done = subprocess.run(
+            [PROMTOOL, "check", "metrics"], stdin=handle, capture_output=True, check=False
+        )
     assert done.returncode == 0, done.stdout.decode() + done.stderr.decode()

@@ -1,4 +1,5 @@
 """Fixtures: one live double per version profile for the whole session, reset per test."""
+
 from __future__ import annotations
 
 import sys
@@ -22,7 +23,11 @@ class Launcher:
 
     def start(self, *args: str, python: str = "") -> DoubleProcess:
         workdir = self.root / f"double-{len(self.started)}"
-        process = DoubleProcess(workdir, list(args), python) if python else DoubleProcess(workdir, list(args))
+        process = (
+            DoubleProcess(workdir, list(args), python)
+            if python
+            else DoubleProcess(workdir, list(args))
+        )
         self.started.append(process)
         return process
 

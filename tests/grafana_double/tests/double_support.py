@@ -5,6 +5,7 @@ Nothing here uses the double's own code but its process launcher
 line, the ``test_grafana`` role): expectations are written from the contract
 (``grafana-api-contract.md``) so a bug in the double cannot hide in a shared helper.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,13 +40,16 @@ GLSA_RE = re.compile(r"^glsa_[0-9A-Za-z]{32}_[0-9a-f]{8}$")
 
 # --- token format, written independently of the double -----------------------------------
 
+
 def glsa_checksum(prefix_and_secret: str) -> str:
     return struct.pack("<I", zlib.crc32(prefix_and_secret.encode())).hex()
 
 
 def forge_glsa() -> str:
     """A well-formed token (valid checksum) that no double ever minted."""
-    secret = "".join(secrets.choice(string.ascii_letters + string.digits) for _position in range(32))
+    secret = "".join(
+        secrets.choice(string.ascii_letters + string.digits) for _position in range(32)
+    )
     return f"glsa_{secret}_{glsa_checksum('glsa_' + secret)}"
 
 
@@ -60,11 +64,17 @@ def glsa_is_valid(token: str) -> bool:
 
 # --- HTTP client --------------------------------------------------------------------------
 
+
 class Client:
     """A requests session against one double, with shortcuts for the admin and control API."""
 
-    def __init__(self, base_url: str, verify: Any = True, admin: Tuple[str, str] = ADMIN,
-                 version: str = "12.2") -> None:
+    def __init__(
+        self,
+        base_url: str,
+        verify: Any = True,
+        admin: Tuple[str, str] = ADMIN,
+        version: str = "12.2",
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.version = version
         self.http = requests.Session()
@@ -72,9 +82,18 @@ class Client:
         self.http.verify = verify
         self.admin_credentials = admin
 
-    def call(self, method: str, path: str, *, token: Optional[str] = None, basic: Optional[Tuple[str, str]] = None,
-             authorization: Optional[str] = None, org: Any = None, headers: Optional[Dict[str, str]] = None,
-             **kwargs: Any) -> requests.Response:
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: Optional[str] = None,
+        basic: Optional[Tuple[str, str]] = None,
+        authorization: Optional[str] = None,
+        org: Any = None,
+        headers: Optional[Dict[str, str]] = None,
+        **kwargs: Any,
+    ) -> requests.Response:
         """One request; ``token``/``basic``/``authorization`` build the Authorization header."""
         sent = dict(headers or {})
         if token is not None:
@@ -83,13 +102,17 @@ class Client:
             sent["Authorization"] = authorization
         if org is not None:
             sent["X-Grafana-Org-Id"] = str(org)
-        return self.http.request(method, self.base_url + path, headers=sent, auth=basic, timeout=10, **kwargs)
+        return self.http.request(
+            method, self.base_url + path, headers=sent, auth=basic, timeout=10, **kwargs
+        )
 
     def admin(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         return self.call(method, path, basic=self.admin_credentials, **kwargs)
 
     def control(self, method: str, path: str, body: Any = None) -> Any:
-        response = self.http.request(method, f"{self.base_url}/__double__/{path}", json=body, timeout=10)
+        response = self.http.request(
+            method, f"{self.base_url}/__double__/{path}", json=body, timeout=10
+        )
         assert response.ok, response.text
         return response.json()
 
@@ -99,7 +122,9 @@ class Client:
     def settings(self, **changes: Any) -> Dict[str, Any]:
         return self.control("POST", "settings", changes)
 
-    def create_sa(self, name: str, role: Optional[str] = "Viewer", org: Any = None, **extra: Any) -> Dict[str, Any]:
+    def create_sa(
+        self, name: str, role: Optional[str] = "Viewer", org: Any = None, **extra: Any
+    ) -> Dict[str, Any]:
         body = dict(extra, name=name)
         if role is not None:
             body["role"] = role
@@ -107,13 +132,21 @@ class Client:
         assert response.status_code == 201, response.text
         return response.json()
 
-    def create_token(self, sa_id: Any, name: str = "tok", ttl: int = 0, org: Any = None) -> Dict[str, Any]:
-        response = self.admin("POST", f"/api/serviceaccounts/{sa_id}/tokens",
-                              json={"name": name, "secondsToLive": ttl}, org=org)
+    def create_token(
+        self, sa_id: Any, name: str = "tok", ttl: int = 0, org: Any = None
+    ) -> Dict[str, Any]:
+        response = self.admin(
+            "POST",
+            f"/api/serviceaccounts/{sa_id}/tokens",
+            json={"name": name, "secondsToLive": ttl},
+            org=org,
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
-    def token_for(self, role: str = "Admin", name: str = "robot", ttl: int = 0) -> Tuple[Dict[str, Any], str]:
+    def token_for(
+        self, role: str = "Admin", name: str = "robot", ttl: int = 0
+    ) -> Tuple[Dict[str, Any], str]:
         """A new SA with ``role`` and one token; returns (SA, key)."""
         account = self.create_sa(name, role)
         return account, self.create_token(account["id"], f"{name}-token", ttl)["key"]
@@ -122,12 +155,15 @@ class Client:
         """Only the key of :meth:`token_for`."""
         return self.token_for(role, name, ttl)[1]
 
-    def add_user(self, login: str, role: str = "Viewer", password: str = "pw-secret-1", **extra: Any) -> Tuple[str, str]:
+    def add_user(
+        self, login: str, role: str = "Viewer", password: str = "pw-secret-1", **extra: Any
+    ) -> Tuple[str, str]:
         self.control("POST", "users", dict(extra, login=login, password=password, role=role))
         return login, password
 
 
 # --- OpenAPI subset -----------------------------------------------------------------------
+
 
 def spec_path() -> Path:
     configured = os.environ.get("GRAFANA_OPENAPI_SUBSET")
@@ -167,7 +203,9 @@ class Spec:
 
     def errors(self, body: Any, method: str, template: str, status: int) -> List[str]:
         schema = dict(self.document, allOf=[self.response_schema(method, template, status)])
-        validator = self._jsonschema.Draft4Validator(schema, format_checker=self._jsonschema.Draft4Validator.FORMAT_CHECKER)
+        validator = self._jsonschema.Draft4Validator(
+            schema, format_checker=self._jsonschema.Draft4Validator.FORMAT_CHECKER
+        )
         return [error.message for error in validator.iter_errors(strip_nulls(body))]
 
     def check(self, response: requests.Response, method: str, template: str) -> None:

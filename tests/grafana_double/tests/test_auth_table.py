@@ -5,19 +5,21 @@ for 9.5's legacy context handler, with per-release overrides where the contract 
 All 401/403 bodies here come from writer C / JsonApiErr: ``application/json; charset=UTF-8``
 and a trailing newline (json.Encoder), which is why the no-auth body is 102 bytes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Optional, Tuple
 
 import pytest
-
 from double_support import JSON_UTF8, VERSIONS, Client, forge_glsa
 
 
 def writer_c(message_id: str, message: str) -> bytes:
-    return ('{"extra":null,"message":"%s","messageId":"%s","statusCode":401,"traceID":""}\n'
-            % (message, message_id)).encode()
+    return (
+        '{"extra":null,"message":"%s","messageId":"%s","statusCode":401,"traceID":""}\n'
+        % (message, message_id)
+    ).encode()
 
 
 def legacy(message: str) -> bytes:
@@ -28,7 +30,9 @@ UNAUTHORIZED = writer_c("auth.unauthorized", "Unauthorized")
 INVALID = writer_c("api-key.invalid", "Invalid API key")
 EXPIRED = writer_c("api-key.expired", "Expired API key")
 REVOKED = writer_c("api-key.revoked", "Revoked API key")
-MISMATCH = writer_c("api-key.organization-mismatch", "API key does not belong to the requested organization")
+MISMATCH = writer_c(
+    "api-key.organization-mismatch", "API key does not belong to the requested organization"
+)
 DISABLED = writer_c("identity.disabled", "Unauthorized")
 PASSWORD = writer_c("password-auth.failed", "Invalid username or password")
 FALLBACK = b'{"message":"Unauthorized","traceID":""}\n'
@@ -59,7 +63,12 @@ def build_world(client: Client) -> World:
     revoked = client.create_token(account["id"], "revoked")
     client.control("POST", f"tokens/{revoked['id']}/revoke")
     deleted = client.create_token(account["id"], "deleted")
-    assert client.admin("DELETE", f"/api/serviceaccounts/{account['id']}/tokens/{deleted['id']}").status_code == 200
+    assert (
+        client.admin(
+            "DELETE", f"/api/serviceaccounts/{account['id']}/tokens/{deleted['id']}"
+        ).status_code
+        == 200
+    )
     gone, sa_deleted = client.token_for("Viewer", "gone")
     assert client.admin("DELETE", f"/api/serviceaccounts/{gone['id']}").status_code == 200
     sleepy = client.create_sa("sleepy", "Viewer", isDisabled=True)
@@ -96,51 +105,166 @@ OLD_AUTHN_UNKNOWN = {"10.4": (401, FALLBACK), "11.6": (401, FALLBACK)}
 
 SITUATIONS = [
     Situation("1-no-header", lambda w: {}, (401, UNAUTHORIZED), (401, legacy("Unauthorized"))),
-    Situation("2-no-scheme", lambda w: {"authorization": w.valid}, (401, UNAUTHORIZED), (401, BAD_BASIC_95)),
-    Situation("3-lower-case-bearer", lambda w: {"authorization": "bearer " + w.valid},
-              (401, UNAUTHORIZED), (401, BAD_BASIC_95)),
-    Situation("3-upper-case-bearer", lambda w: {"authorization": "BEARER " + w.valid},
-              (401, UNAUTHORIZED), (401, BAD_BASIC_95)),
-    Situation("3-token-scheme", lambda w: {"authorization": "Token " + w.valid}, (401, UNAUTHORIZED), (401, BAD_BASIC_95)),
-    Situation("4-bad-checksum", lambda w: bearer(flip_last(w.valid)), (401, INVALID), (401, INVALID_95)),
-    Situation("4-wrong-part-count", lambda w: bearer("glsa_abc"), (401, INVALID), (401, INVALID_95)),
-    Situation("5-non-gl-garbage", lambda w: bearer("not-a-token"), (401, INVALID), (401, INVALID_95)),
-    Situation("5-two-spaces", lambda w: {"authorization": "Bearer  " + w.valid}, (401, INVALID), OK),
-    Situation("6-deleted-token", lambda w: bearer(w.deleted), (401, INVALID), (401, INVALID_95), OLD_AUTHN_UNKNOWN),
-    Situation("6-never-minted", lambda w: bearer(forge_glsa()), (401, INVALID), (401, INVALID_95), OLD_AUTHN_UNKNOWN),
-    Situation("6-deleted-sa", lambda w: bearer(w.sa_deleted), (401, INVALID), (401, INVALID_95), OLD_AUTHN_UNKNOWN),
-    Situation("7-expired", lambda w: bearer(w.expired), (401, EXPIRED), (401, legacy("Expired API key"))),
-    Situation("8-revoked", lambda w: bearer(w.revoked), (401, REVOKED), (401, legacy("Revoked token"))),
+    Situation(
+        "2-no-scheme",
+        lambda w: {"authorization": w.valid},
+        (401, UNAUTHORIZED),
+        (401, BAD_BASIC_95),
+    ),
+    Situation(
+        "3-lower-case-bearer",
+        lambda w: {"authorization": "bearer " + w.valid},
+        (401, UNAUTHORIZED),
+        (401, BAD_BASIC_95),
+    ),
+    Situation(
+        "3-upper-case-bearer",
+        lambda w: {"authorization": "BEARER " + w.valid},
+        (401, UNAUTHORIZED),
+        (401, BAD_BASIC_95),
+    ),
+    Situation(
+        "3-token-scheme",
+        lambda w: {"authorization": "Token " + w.valid},
+        (401, UNAUTHORIZED),
+        (401, BAD_BASIC_95),
+    ),
+    Situation(
+        "4-bad-checksum", lambda w: bearer(flip_last(w.valid)), (401, INVALID), (401, INVALID_95)
+    ),
+    Situation(
+        "4-wrong-part-count", lambda w: bearer("glsa_abc"), (401, INVALID), (401, INVALID_95)
+    ),
+    Situation(
+        "5-non-gl-garbage", lambda w: bearer("not-a-token"), (401, INVALID), (401, INVALID_95)
+    ),
+    Situation(
+        "5-two-spaces", lambda w: {"authorization": "Bearer  " + w.valid}, (401, INVALID), OK
+    ),
+    Situation(
+        "6-deleted-token",
+        lambda w: bearer(w.deleted),
+        (401, INVALID),
+        (401, INVALID_95),
+        OLD_AUTHN_UNKNOWN,
+    ),
+    Situation(
+        "6-never-minted",
+        lambda w: bearer(forge_glsa()),
+        (401, INVALID),
+        (401, INVALID_95),
+        OLD_AUTHN_UNKNOWN,
+    ),
+    Situation(
+        "6-deleted-sa",
+        lambda w: bearer(w.sa_deleted),
+        (401, INVALID),
+        (401, INVALID_95),
+        OLD_AUTHN_UNKNOWN,
+    ),
+    Situation(
+        "7-expired", lambda w: bearer(w.expired), (401, EXPIRED), (401, legacy("Expired API key"))
+    ),
+    Situation(
+        "8-revoked", lambda w: bearer(w.revoked), (401, REVOKED), (401, legacy("Revoked token"))
+    ),
     Situation("9-org-header-other", lambda w: dict(bearer(w.valid), org=2), (401, MISMATCH), OK),
-    Situation("9-target-org-query", lambda w: dict(bearer(w.valid), params={"targetOrgId": "2"}), (401, MISMATCH), OK),
+    Situation(
+        "9-target-org-query",
+        lambda w: dict(bearer(w.valid), params={"targetOrgId": "2"}),
+        (401, MISMATCH),
+        OK,
+    ),
     Situation("9-org-header-same", lambda w: dict(bearer(w.valid), org=1), OK, OK),
     Situation("10-org-header-non-numeric", lambda w: dict(bearer(w.valid), org="abc"), OK, OK),
-    Situation("11-disabled-sa", lambda w: bearer(w.disabled), (401, DISABLED), (401, legacy("Service account is disabled"))),
-    Situation("12-plain-legacy-key", lambda w: bearer(w.legacy), (401, INVALID), OK, {"10.4": OK, "11.6": OK}),
-    Situation("13-basic-wrong-password", lambda w: {"basic": ("admin", "wrong")}, (401, PASSWORD), (401, PASSWORD_95)),
-    Situation("13-basic-unknown-user", lambda w: {"basic": ("nobody", "x")}, (401, PASSWORD), (401, PASSWORD_95)),
-    Situation("14-basic-empty-password", lambda w: {"basic": ("admin", "")}, (401, PASSWORD), (401, PASSWORD_95)),
+    Situation(
+        "11-disabled-sa",
+        lambda w: bearer(w.disabled),
+        (401, DISABLED),
+        (401, legacy("Service account is disabled")),
+    ),
+    Situation(
+        "12-plain-legacy-key",
+        lambda w: bearer(w.legacy),
+        (401, INVALID),
+        OK,
+        {"10.4": OK, "11.6": OK},
+    ),
+    Situation(
+        "13-basic-wrong-password",
+        lambda w: {"basic": ("admin", "wrong")},
+        (401, PASSWORD),
+        (401, PASSWORD_95),
+    ),
+    Situation(
+        "13-basic-unknown-user",
+        lambda w: {"basic": ("nobody", "x")},
+        (401, PASSWORD),
+        (401, PASSWORD_95),
+    ),
+    Situation(
+        "14-basic-empty-password",
+        lambda w: {"basic": ("admin", "")},
+        (401, PASSWORD),
+        (401, PASSWORD_95),
+    ),
     Situation("13-basic-ok", lambda w: {"basic": ("admin", "admin")}, OK, OK),
-    Situation("15-basic-disabled", lambda w: {"basic": ("admin", "admin")}, (401, UNAUTHORIZED),
-              (401, legacy("Unauthorized")), settings={"basic_auth_enabled": False}),
+    Situation(
+        "15-basic-disabled",
+        lambda w: {"basic": ("admin", "admin")},
+        (401, UNAUTHORIZED),
+        (401, legacy("Unauthorized")),
+        settings={"basic_auth_enabled": False},
+    ),
     Situation("16-basic-api-key", lambda w: {"basic": ("api_key", w.valid)}, OK, OK),
-    Situation("16-basic-api-key-basic-disabled", lambda w: {"basic": ("api_key", w.valid)}, OK, OK,
-              settings={"basic_auth_enabled": False}),
-    Situation("17-basic-api-key-garbage", lambda w: {"basic": ("api_key", "garbage")}, (401, INVALID), (401, INVALID_95)),
+    Situation(
+        "16-basic-api-key-basic-disabled",
+        lambda w: {"basic": ("api_key", w.valid)},
+        OK,
+        OK,
+        settings={"basic_auth_enabled": False},
+    ),
+    Situation(
+        "17-basic-api-key-garbage",
+        lambda w: {"basic": ("api_key", "garbage")},
+        (401, INVALID),
+        (401, INVALID_95),
+    ),
     # The Basic client also fails ("api_key" is no user); with a non-errutil API-key error first,
     # errors.As finds the Basic client's password-auth.failed in the join.
-    Situation("17-basic-api-key-deleted", lambda w: {"basic": ("api_key", w.deleted)}, (401, INVALID),
-              (401, INVALID_95), {"10.4": (401, PASSWORD), "11.6": (401, PASSWORD)}),
-    Situation("18-malformed-basic", lambda w: {"authorization": "Basic !!!not-base64"}, (401, UNAUTHORIZED),
-              (401, BAD_BASIC_95)),
+    Situation(
+        "17-basic-api-key-deleted",
+        lambda w: {"basic": ("api_key", w.deleted)},
+        (401, INVALID),
+        (401, INVALID_95),
+        {"10.4": (401, PASSWORD), "11.6": (401, PASSWORD)},
+    ),
+    Situation(
+        "18-malformed-basic",
+        lambda w: {"authorization": "Basic !!!not-base64"},
+        (401, UNAUTHORIZED),
+        (401, BAD_BASIC_95),
+    ),
     Situation("19-trailing-spaces", lambda w: {"authorization": f"Bearer {w.valid}   "}, OK, OK),
-    Situation("20-health-ignores-credentials", lambda w: dict(bearer("garbage"), path="/api/health"), OK, OK),
-    Situation("public-unknown-route-ignores-bad-token", lambda w: dict(bearer("garbage"), path="/api/nope"),
-              (404, legacy("Not found")), (401, INVALID_95)),
+    Situation(
+        "20-health-ignores-credentials",
+        lambda w: dict(bearer("garbage"), path="/api/health"),
+        OK,
+        OK,
+    ),
+    Situation(
+        "public-unknown-route-ignores-bad-token",
+        lambda w: dict(bearer("garbage"), path="/api/nope"),
+        (404, legacy("Not found")),
+        (401, INVALID_95),
+    ),
 ]
 
-CASES = [pytest.param(version, situation, id=f"{version}-{situation.name}")
-         for version in VERSIONS for situation in SITUATIONS]
+CASES = [
+    pytest.param(version, situation, id=f"{version}-{situation.name}")
+    for version in VERSIONS
+    for situation in SITUATIONS
+]
 
 
 class Worlds:

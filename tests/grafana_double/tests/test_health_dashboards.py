@@ -1,8 +1,8 @@
 """Contract §10 (health), dashboards, generic 404s."""
+
 from __future__ import annotations
 
 import pytest
-
 from double_support import JSON, JSON_UTF8, TEXT, Client, Spec
 
 HEALTH = {
@@ -33,12 +33,18 @@ def test_failing_database_gives_503_with_the_health_struct(grafana: Client, spec
     assert response.status_code == 503
     assert response.json() == {"database": "failing", "version": "12.2.0", "commit": "3a1b9c8d7e"}
     # Known spec error (SOURCE.md): the spec documents 503 as ErrorResponseBody, which needs "message".
-    assert spec.errors(response.json(), "GET", "/health", 503) == ["'message' is a required property"]
+    assert spec.errors(response.json(), "GET", "/health", 503) == [
+        "'message' is a required property"
+    ]
 
 
 def test_healthz(grafana: Client) -> None:
     response = grafana.call("GET", "/healthz", basic=("admin", "wrong"))
-    assert (response.status_code, response.content, response.headers["Content-Type"]) == (200, b"Ok", TEXT)
+    assert (response.status_code, response.content, response.headers["Content-Type"]) == (
+        200,
+        b"Ok",
+        TEXT,
+    )
 
 
 def test_home_dashboard(grafana: Client, spec: Spec) -> None:
@@ -52,13 +58,25 @@ def test_home_dashboard(grafana: Client, spec: Spec) -> None:
 
 def test_save_dashboard_bumps_the_version(grafana: Client, spec: Spec) -> None:
     key = grafana.key_for("Editor", "writer")
-    first = grafana.call("POST", "/api/dashboards/db", token=key, json={"dashboard": {"title": "Hello World", "uid": "hw"}})
+    first = grafana.call(
+        "POST",
+        "/api/dashboards/db",
+        token=key,
+        json={"dashboard": {"title": "Hello World", "uid": "hw"}},
+    )
     assert first.status_code == 200
     assert list(first.json()) == sorted(first.json())
     assert {k: first.json()[k] for k in ("status", "slug", "uid", "url", "version")} == {
-        "status": "success", "slug": "hello-world", "uid": "hw", "url": "/d/hw/hello-world", "version": 1}
+        "status": "success",
+        "slug": "hello-world",
+        "uid": "hw",
+        "url": "/d/hw/hello-world",
+        "version": 1,
+    }
     spec.check(first, "POST", "/dashboards/db")
-    second = grafana.call("POST", "/api/dashboards/db", token=key, json={"dashboard": {"title": "Hello", "uid": "hw"}})
+    second = grafana.call(
+        "POST", "/api/dashboards/db", token=key, json={"dashboard": {"title": "Hello", "uid": "hw"}}
+    )
     assert (second.json()["version"], second.json()["id"]) == (2, first.json()["id"])
 
 
@@ -67,9 +85,17 @@ def test_save_dashboard_needs_a_title(grafana: Client) -> None:
     assert grafana.admin("POST", "/api/dashboards/db", json={}).status_code == 400
 
 
-@pytest.mark.parametrize("method,path", [("GET", "/api/nothing"), ("GET", "/api/serviceaccounts"),
-                                         ("PUT", "/api/serviceaccounts/search"), ("POST", "/api/user"),
-                                         ("GET", "/__double__x"), ("GET", "/")])
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("GET", "/api/nothing"),
+        ("GET", "/api/serviceaccounts"),
+        ("PUT", "/api/serviceaccounts/search"),
+        ("POST", "/api/user"),
+        ("GET", "/__double__x"),
+        ("GET", "/"),
+    ],
+)
 def test_unknown_routes_and_methods_are_404(grafana: Client, method: str, path: str) -> None:
     response = grafana.admin(method, path)
     assert (response.status_code, response.content) == (404, b'{"message":"Not found"}\n')

@@ -1,5 +1,6 @@
 """The launcher (grafana_double.launcher): the one way Python code and the test_grafana role
 start and stop the double. Checked from outside: the process table, the port, the files."""
+
 from __future__ import annotations
 
 import json
@@ -16,10 +17,20 @@ from double_support import DOUBLE_ROOT, Client
 
 
 def launcher(*args: str) -> Dict[str, Any]:
-    result = subprocess.run([sys.executable, "-m", "grafana_double.launcher", *args], capture_output=True, text=True,
-                            env=dict(os.environ, PYTHONPATH=str(DOUBLE_ROOT)), timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "grafana_double.launcher", *args],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(DOUBLE_ROOT)),
+        timeout=60,
+        check=False,
+    )
     answer = json.loads(result.stdout)
-    assert (result.returncode == 0) != bool(answer.get("failed")), (result.returncode, result.stdout, result.stderr)
+    assert (result.returncode == 0) != bool(answer.get("failed")), (
+        result.returncode,
+        result.stdout,
+        result.stderr,
+    )
     return answer
 
 
@@ -41,7 +52,9 @@ def test_detached_start_is_idempotent_and_stop_leaves_nothing(tmp_path: Path) ->
     assert first["changed"] is True and listening(first["port"])
     assert (state / "pid").read_text().strip() == str(first["pid"])
     assert str(state / "port") in cmdline(first["pid"])
-    health = Client(f"http://127.0.0.1:{first['port']}/g").http.get(f"http://127.0.0.1:{first['port']}/g/api/health")
+    health = Client(f"http://127.0.0.1:{first['port']}/g").http.get(
+        f"http://127.0.0.1:{first['port']}/g/api/health"
+    )
     assert health.json()["version"].startswith("10.4")
 
     again = launcher("start", "--dir", str(state))
@@ -50,7 +63,9 @@ def test_detached_start_is_idempotent_and_stop_leaves_nothing(tmp_path: Path) ->
 
     stopped = launcher("stop", "--dir", str(state))
     assert stopped == {"changed": True, "killed": False, "pid": first["pid"]}
-    assert not Path(f"/proc/{first['pid']}").exists() or "grafana_double" not in cmdline(first["pid"])
+    assert not Path(f"/proc/{first['pid']}").exists() or "grafana_double" not in cmdline(
+        first["pid"]
+    )
     assert not listening(first["port"])
     assert sorted(p.name for p in state.iterdir()) == ["double.log"]
     assert launcher("stop", "--dir", str(state))["changed"] is False

@@ -1,15 +1,17 @@
 """Contract §9: legacy API keys and their migration, per release."""
+
 from __future__ import annotations
 
 import base64
 import json
 
 import pytest
-
 from double_support import JSON, Client, Spec
 
-GONE = (b'{"message":"this endpoint has been removed, please use POST /api/serviceaccounts and '
-        b'POST /api/serviceaccounts/{id}/tokens instead"}')
+GONE = (
+    b'{"message":"this endpoint has been removed, please use POST /api/serviceaccounts and '
+    b'POST /api/serviceaccounts/{id}/tokens instead"}'
+)
 NOT_FOUND = b'{"message":"Not found"}\n'
 INVALID = b'{"extra":null,"message":"Invalid API key","messageId":"api-key.invalid","statusCode":401,"traceID":""}\n'
 
@@ -20,14 +22,22 @@ def seed_key(grafana: Client, name: str = "old", role: str = "Admin") -> dict:
 
 @pytest.mark.parametrize("grafana", ["9.5", "10.4"], indirect=True)
 def test_create_list_use_delete(grafana: Client, spec: Spec) -> None:
-    created = grafana.admin("POST", "/api/auth/keys", json={"name": "ci", "role": "Viewer", "secondsToLive": 3600})
+    created = grafana.admin(
+        "POST", "/api/auth/keys", json={"name": "ci", "role": "Viewer", "secondsToLive": 3600}
+    )
     assert created.status_code == 200 and list(created.json()) == ["id", "name", "key"]
     key = created.json()["key"]
     decoded = json.loads(base64.b64decode(key))
-    assert list(decoded) == ["k", "n", "id"] and (decoded["n"], decoded["id"]) == ("ci", 1) and len(decoded["k"]) == 32
+    assert (
+        list(decoded) == ["k", "n", "id"]
+        and (decoded["n"], decoded["id"]) == ("ci", 1)
+        and len(decoded["k"]) == 32
+    )
     assert key in grafana.control("GET", "secrets")["keys"]
     assert grafana.call("GET", "/api/org", token=key).status_code == 200
-    assert grafana.call("GET", "/api/serviceaccounts/search", token=key).status_code == 403  # a Viewer key
+    assert (
+        grafana.call("GET", "/api/serviceaccounts/search", token=key).status_code == 403
+    )  # a Viewer key
     listed = grafana.admin("GET", "/api/auth/keys")
     assert [item["name"] for item in listed.json()] == ["ci"]
     assert list(listed.json()[0]) == ["id", "name", "role", "expiration", "lastUsedAt"]
@@ -41,8 +51,14 @@ def test_create_list_use_delete(grafana: Client, spec: Spec) -> None:
 def test_create_errors(grafana: Client) -> None:
     seed_key(grafana, "taken")
     duplicate = grafana.admin("POST", "/api/auth/keys", json={"name": "taken", "role": "Admin"})
-    assert (duplicate.status_code, duplicate.json()["message"]) == (409, "API Key Organization ID And Name Must Be Unique")
-    assert grafana.admin("POST", "/api/auth/keys", json={"name": "x", "role": "admin"}).status_code == 400
+    assert (duplicate.status_code, duplicate.json()["message"]) == (
+        409,
+        "API Key Organization ID And Name Must Be Unique",
+    )
+    assert (
+        grafana.admin("POST", "/api/auth/keys", json={"name": "x", "role": "admin"}).status_code
+        == 400
+    )
     assert grafana.admin("POST", "/api/auth/keys", json={"name": "x"}).status_code == 400
     missing = grafana.admin("DELETE", "/api/auth/keys/999")
     assert (missing.status_code, missing.json()["message"]) == (404, "Failed to delete API key")
@@ -55,8 +71,15 @@ def test_11_refuses_creation_with_410_but_keys_still_work(grafana: Client) -> No
     assert response.headers["Content-Type"] == JSON
     seeded = seed_key(grafana, "survivor", "Editor")
     assert grafana.call("GET", "/api/org", token=seeded["key"]).status_code == 200
-    assert grafana.call("POST", "/api/dashboards/db", token=seeded["key"], json={"dashboard": {"title": "k"}}).status_code == 200
-    assert grafana.call("GET", "/api/serviceaccounts/search", token=seeded["key"]).status_code == 403
+    assert (
+        grafana.call(
+            "POST", "/api/dashboards/db", token=seeded["key"], json={"dashboard": {"title": "k"}}
+        ).status_code
+        == 200
+    )
+    assert (
+        grafana.call("GET", "/api/serviceaccounts/search", token=seeded["key"]).status_code == 403
+    )
     assert [item["name"] for item in grafana.admin("GET", "/api/auth/keys").json()] == ["survivor"]
     assert grafana.admin("DELETE", f"/api/auth/keys/{seeded['id']}").status_code == 200
 
@@ -72,16 +95,30 @@ def test_12_has_no_key_routes_and_rejects_plain_keys(grafana: Client) -> None:
     assert grafana.call("GET", "/api/org", token=seeded["key"]).content == INVALID
 
 
-@pytest.mark.parametrize("grafana,message", [("9.5", "Service accounts converted"), ("10.4", "Service accounts migrated"),
-                                             ("11.6", "Service accounts migrated")], indirect=["grafana"])
+@pytest.mark.parametrize(
+    "grafana,message",
+    [
+        ("9.5", "Service accounts converted"),
+        ("10.4", "Service accounts migrated"),
+        ("11.6", "Service accounts migrated"),
+    ],
+    indirect=["grafana"],
+)
 def test_migrate_one_key(grafana: Client, message: str) -> None:
     seeded = seed_key(grafana, "deploy", "Editor")
     response = grafana.admin("POST", f"/api/serviceaccounts/migrate/{seeded['id']}")
     assert (response.status_code, response.json()) == (200, {"message": message})
     account = grafana.admin("GET", "/api/serviceaccounts/search").json()["serviceAccounts"][0]
     assert (account["name"], account["login"], account["role"], account["tokens"]) == (
-        "sa-autogen-deploy", "sa-autogen-1-deploy", "Editor", 1)
-    assert grafana.admin("GET", f"/api/serviceaccounts/{account['id']}/tokens").json()[0]["name"] == "deploy"
+        "sa-autogen-deploy",
+        "sa-autogen-1-deploy",
+        "Editor",
+        1,
+    )
+    assert (
+        grafana.admin("GET", f"/api/serviceaccounts/{account['id']}/tokens").json()[0]["name"]
+        == "deploy"
+    )
     assert grafana.call("GET", "/api/org", token=seeded["key"]).status_code == 200
     assert grafana.admin("GET", "/api/auth/keys").json() == []
 
@@ -98,7 +135,10 @@ def test_migrate_all_before_11(grafana: Client) -> None:
     seed_key(grafana, "a")
     seed_key(grafana, "b")
     response = grafana.admin("POST", "/api/serviceaccounts/migrate")
-    assert (response.status_code, response.json()) == (200, {"message": "API keys migrated to service accounts"})
+    assert (response.status_code, response.json()) == (
+        200,
+        {"message": "API keys migrated to service accounts"},
+    )
     assert grafana.admin("GET", "/api/serviceaccounts/search").json()["totalCount"] == 2
 
 
@@ -108,7 +148,10 @@ def test_migrate_all_in_11_reports_counts(grafana: Client) -> None:
     seed_key(grafana, "b")
     grafana.create_sa("sa-autogen-a")  # login sa-1-sa-autogen-a: no clash with sa-autogen-1-a
     response = grafana.admin("POST", "/api/serviceaccounts/migrate")
-    assert response.content == b'{"total":2,"migrated":2,"failed":0,"failedApikeyIDs":[],"failedDetails":[]}'
+    assert (
+        response.content
+        == b'{"total":2,"migrated":2,"failed":0,"failedApikeyIDs":[],"failedDetails":[]}'
+    )
 
 
 @pytest.mark.parametrize("grafana", ["11.6"], indirect=True)
@@ -119,7 +162,10 @@ def test_migration_suffixes_clashing_logins(grafana: Client) -> None:
     grafana.add_user("sa-autogen-1-again")
     second = seed_key(grafana, "again")
     grafana.admin("POST", f"/api/serviceaccounts/migrate/{second['id']}")
-    names = [item["name"] for item in grafana.admin("GET", "/api/serviceaccounts/search").json()["serviceAccounts"]]
+    names = [
+        item["name"]
+        for item in grafana.admin("GET", "/api/serviceaccounts/search").json()["serviceAccounts"]
+    ]
     assert names == ["sa-autogen-again-001", "sa-autogen-dup"]
 
 

@@ -1,4 +1,5 @@
 """Contract §7: the role/permission matrix and the writer-D 403 body."""
+
 from __future__ import annotations
 
 import json
@@ -6,7 +7,6 @@ import re
 from typing import Optional
 
 import pytest
-
 from double_support import JSON_UTF8, Client
 
 ROLES = ["None", "Viewer", "Editor", "Admin"]
@@ -16,19 +16,51 @@ MATRIX = [
     ("GET", "/api/user", None, None, "None"),
     ("GET", "/api/org", None, "orgs:read", "Viewer"),
     ("GET", "/api/dashboards/home", None, None, "None"),
-    ("POST", "/api/dashboards/db", DASHBOARD, "any of dashboards:create, dashboards:write", "Editor"),
+    (
+        "POST",
+        "/api/dashboards/db",
+        DASHBOARD,
+        "any of dashboards:create, dashboards:write",
+        "Editor",
+    ),
     ("GET", "/api/serviceaccounts/search", None, "serviceaccounts:read", "Admin"),
-    ("POST", "/api/serviceaccounts", {"name": "made-by-caller", "role": "None"}, "serviceaccounts:create", "Admin"),
+    (
+        "POST",
+        "/api/serviceaccounts",
+        {"name": "made-by-caller", "role": "None"},
+        "serviceaccounts:create",
+        "Admin",
+    ),
     ("GET", "/api/serviceaccounts/{target}", None, "serviceaccounts:read", "Admin"),
-    ("PATCH", "/api/serviceaccounts/{target}", {"name": "renamed"}, "serviceaccounts:write", "Admin"),
+    (
+        "PATCH",
+        "/api/serviceaccounts/{target}",
+        {"name": "renamed"},
+        "serviceaccounts:write",
+        "Admin",
+    ),
     ("DELETE", "/api/serviceaccounts/{target}", None, "serviceaccounts:delete", "Admin"),
     ("GET", "/api/serviceaccounts/{target}/tokens", None, "serviceaccounts:read", "Admin"),
-    ("POST", "/api/serviceaccounts/{target}/tokens", {"name": "by-caller"}, "serviceaccounts:write", "Admin"),
-    ("DELETE", "/api/serviceaccounts/{target}/tokens/{token}", None, "serviceaccounts:write", "Admin"),
+    (
+        "POST",
+        "/api/serviceaccounts/{target}/tokens",
+        {"name": "by-caller"},
+        "serviceaccounts:write",
+        "Admin",
+    ),
+    (
+        "DELETE",
+        "/api/serviceaccounts/{target}/tokens/{token}",
+        None,
+        "serviceaccounts:write",
+        "Admin",
+    ),
     ("POST", "/api/orgs", {"name": "New Org"}, "orgs:create", "nobody"),
     ("GET", "/api/orgs", None, "orgs:read", "nobody"),
 ]
-CASES = [pytest.param(role, *row, id=f"{role}-{row[0]}-{row[1]}") for role in ROLES for row in MATRIX]
+CASES = [
+    pytest.param(role, *row, id=f"{role}-{row[0]}-{row[1]}") for role in ROLES for row in MATRIX
+]
 RANK = {"None": 0, "Viewer": 1, "Editor": 2, "Admin": 3, "nobody": 9}
 
 
@@ -40,8 +72,10 @@ def assert_denied(response, permission: str) -> None:
     assert list(body) == ["accessErrorId", "message", "title"]
     assert re.fullmatch(r"ACE\d{10}", body["accessErrorId"])
     assert body["title"] == "Access denied"
-    assert body["message"] == ("You'll need additional permissions to perform this action. "
-                               f"Permissions needed: {permission}")
+    assert body["message"] == (
+        "You'll need additional permissions to perform this action. "
+        f"Permissions needed: {permission}"
+    )
 
 
 def call(grafana: Client, credential: dict, method: str, path: str, body: Optional[dict]):
@@ -52,8 +86,15 @@ def call(grafana: Client, credential: dict, method: str, path: str, body: Option
 
 
 @pytest.mark.parametrize("role,method,path,body,permission,lowest", CASES)
-def test_sa_token_matrix(grafana: Client, role: str, method: str, path: str, body: Optional[dict],
-                         permission: Optional[str], lowest: str) -> None:
+def test_sa_token_matrix(
+    grafana: Client,
+    role: str,
+    method: str,
+    path: str,
+    body: Optional[dict],
+    permission: Optional[str],
+    lowest: str,
+) -> None:
     key = grafana.key_for(role, "caller")
     response = call(grafana, {"token": key}, method, path, body)
     if RANK[role] >= RANK[lowest]:
@@ -64,8 +105,15 @@ def test_sa_token_matrix(grafana: Client, role: str, method: str, path: str, bod
 
 @pytest.mark.parametrize("role", ["Viewer", "Editor"])
 @pytest.mark.parametrize("method,path,body,permission,lowest", [row[:5] for row in MATRIX[:6]])
-def test_basic_user_matrix(grafana: Client, role: str, method: str, path: str, body: Optional[dict],
-                           permission: Optional[str], lowest: str) -> None:
+def test_basic_user_matrix(
+    grafana: Client,
+    role: str,
+    method: str,
+    path: str,
+    body: Optional[dict],
+    permission: Optional[str],
+    lowest: str,
+) -> None:
     login, password = grafana.add_user(f"person-{role.lower()}", role=role)
     response = call(grafana, {"basic": (login, password)}, method, path, body)
     if RANK[role] >= RANK[lowest]:
@@ -76,7 +124,10 @@ def test_basic_user_matrix(grafana: Client, role: str, method: str, path: str, b
 
 def test_access_error_ids_are_random(grafana: Client) -> None:
     key = grafana.key_for("Viewer", "curious")
-    ids = {grafana.call("GET", "/api/serviceaccounts/search", token=key).json()["accessErrorId"] for _position in range(5)}
+    ids = {
+        grafana.call("GET", "/api/serviceaccounts/search", token=key).json()["accessErrorId"]
+        for _position in range(5)
+    }
     assert len(ids) > 1
 
 
@@ -88,4 +139,7 @@ def test_server_admin_can_manage_orgs(grafana: Client) -> None:
 @pytest.mark.parametrize("grafana", ["9.5"], indirect=True)
 def test_9_uses_the_same_rbac_403(grafana: Client) -> None:
     key = grafana.key_for("Viewer", "old")
-    assert_denied(grafana.call("POST", "/api/serviceaccounts", token=key, json={"name": "x"}), "serviceaccounts:create")
+    assert_denied(
+        grafana.call("POST", "/api/serviceaccounts", token=key, json={"name": "x"}),
+        "serviceaccounts:create",
+    )

@@ -1,25 +1,44 @@
 """Contract §5: service accounts (create, get, update, delete, search) per version profile."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
-
 from double_support import JSON, VERSIONS, Client, Spec, ordered_keys
 
 NEWER = ["10.4", "11.6", "12.2"]
 BAD_REQUEST = b'{"message":"Bad request data","traceID":""}'
-NOT_FOUND = (b'{"message":"service account not found","messageId":"serviceaccounts.ErrNotFound",'
-             b'"statusCode":404,"traceID":""}')
-INVALID_ROLE = (b'{"message":"invalid role specified","messageId":"serviceaccounts.ErrInvalidRoleSpecified",'
-                b'"statusCode":400,"traceID":""}')
-ROLE_FORBIDDEN = (b'{"message":"can not assign a role higher than user\'s role",'
-                  b'"messageId":"serviceaccounts.ErrRoleForbidden","statusCode":403,"traceID":""}')
-ALREADY_EXISTS = (b'{"message":"service account already exists","messageId":"serviceaccounts.ErrAlreadyExists",'
-                  b'"statusCode":400,"traceID":""}')
+NOT_FOUND = (
+    b'{"message":"service account not found","messageId":"serviceaccounts.ErrNotFound",'
+    b'"statusCode":404,"traceID":""}'
+)
+INVALID_ROLE = (
+    b'{"message":"invalid role specified","messageId":"serviceaccounts.ErrInvalidRoleSpecified",'
+    b'"statusCode":400,"traceID":""}'
+)
+ROLE_FORBIDDEN = (
+    b'{"message":"can not assign a role higher than user\'s role",'
+    b'"messageId":"serviceaccounts.ErrRoleForbidden","statusCode":403,"traceID":""}'
+)
+ALREADY_EXISTS = (
+    b'{"message":"service account already exists","messageId":"serviceaccounts.ErrAlreadyExists",'
+    b'"statusCode":400,"traceID":""}'
+)
 DTO_KEYS = ["id", "uid", "name", "login", "orgId", "isDisabled", "role", "tokens", "avatarUrl"]
-PROFILE_KEYS = ["id", "uid", "name", "login", "orgId", "isDisabled", "createdAt", "updatedAt", "avatarUrl",
-                "role", "teams"]
+PROFILE_KEYS = [
+    "id",
+    "uid",
+    "name",
+    "login",
+    "orgId",
+    "isDisabled",
+    "createdAt",
+    "updatedAt",
+    "avatarUrl",
+    "role",
+    "teams",
+]
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
@@ -37,6 +56,7 @@ def login(version: str, org: int, name: str) -> str:
 
 # --- create -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("grafana", VERSIONS, indirect=True)
 def test_create_returns_201_dto_in_struct_order(grafana: Client, spec: Spec) -> None:
     response = grafana.admin("POST", "/api/serviceaccounts", json={"name": "My SA"})
@@ -45,7 +65,11 @@ def test_create_returns_201_dto_in_struct_order(grafana: Client, spec: Spec) -> 
     assert ordered_keys(response) == without_uid(DTO_KEYS, grafana.version)
     body = response.json()
     assert (body["name"], body["login"], body["orgId"], body["role"]) == (
-        "My SA", login(grafana.version, 1, "my-sa"), 1, "Viewer")
+        "My SA",
+        login(grafana.version, 1, "my-sa"),
+        1,
+        "Viewer",
+    )
     assert (body["isDisabled"], body["tokens"], body["avatarUrl"]) == (False, 0, "")
     spec.check(response, "POST", "/serviceaccounts")
 
@@ -55,14 +79,17 @@ def test_uid_is_14_lower_case_alphanumerics(grafana: Client) -> None:
     assert re.fullmatch(r"[a-z0-9]{14}", grafana.create_sa("u")["uid"])
 
 
-@pytest.mark.parametrize("name,login", [
-    ("My SA", "sa-1-my-sa"),
-    ("a--b", "sa-1-a-b"),
-    ("a---b", "sa-1-a--b"),
-    ("x  y", "sa-1-x--y"),
-    ("-lead", "sa-1-lead"),
-    ("Grafana.Bot_1", "sa-1-grafana.bot_1"),
-])
+@pytest.mark.parametrize(
+    "name,login",
+    [
+        ("My SA", "sa-1-my-sa"),
+        ("a--b", "sa-1-a-b"),
+        ("a---b", "sa-1-a--b"),
+        ("x  y", "sa-1-x--y"),
+        ("-lead", "sa-1-lead"),
+        ("Grafana.Bot_1", "sa-1-grafana.bot_1"),
+    ],
+)
 def test_login_generation(grafana: Client, name: str, login: str) -> None:
     assert grafana.create_sa(name)["login"] == login
 
@@ -72,8 +99,18 @@ def test_create_honours_role_and_disabled(grafana: Client) -> None:
     assert (body["role"], body["isDisabled"]) == ("Editor", True)
 
 
-@pytest.mark.parametrize("payload", [b"", b"{}", b'{"name":""}', b"{not json", b'{"name":5}',
-                                     b'{"name":"x","isDisabled":"yes"}', b"[1,2]"])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"",
+        b"{}",
+        b'{"name":""}',
+        b"{not json",
+        b'{"name":5}',
+        b'{"name":"x","isDisabled":"yes"}',
+        b"[1,2]",
+    ],
+)
 def test_create_bad_request_data(grafana: Client, payload: bytes) -> None:
     response = grafana.admin("POST", "/api/serviceaccounts", data=payload)
     assert (response.status_code, response.content) == (400, BAD_REQUEST)
@@ -87,7 +124,9 @@ def test_create_bad_request_data_carries_trace_id_on_every_profile(grafana: Clie
 
 
 def test_json_keys_bind_case_insensitively_like_go(grafana: Client) -> None:
-    response = grafana.admin("POST", "/api/serviceaccounts", json={"NAME": "shouty", "Role": "Editor"})
+    response = grafana.admin(
+        "POST", "/api/serviceaccounts", json={"NAME": "shouty", "Role": "Editor"}
+    )
     assert response.status_code == 201
     assert response.json()["role"] == "Editor"
 
@@ -106,30 +145,49 @@ def test_none_role_exists_since_10(grafana: Client) -> None:
 @pytest.mark.parametrize("grafana", ["9.5"], indirect=True)
 def test_9_has_no_none_role_and_prints_errutil_bodies_sorted_with_trace_id(grafana: Client) -> None:
     """Writer B re-marshals with traceID in 9.5 too (the §13 C2 body is in this form)."""
-    response = grafana.admin("POST", "/api/serviceaccounts", json={"name": "nobody", "role": "None"})
+    response = grafana.admin(
+        "POST", "/api/serviceaccounts", json={"name": "nobody", "role": "None"}
+    )
     assert (response.status_code, response.content) == (400, INVALID_ROLE)
 
 
 @pytest.mark.parametrize("grafana", NEWER, indirect=True)
 def test_role_higher_than_callers_is_forbidden(grafana: Client) -> None:
     """An Editor holding serviceaccounts:create through a custom role cannot mint an Admin."""
-    login, password = grafana.add_user("lead", role="Editor", permissions=["serviceaccounts:create"])
-    response = grafana.call("POST", "/api/serviceaccounts", basic=(login, password),
-                            json={"name": "too-strong", "role": "Admin"})
+    login, password = grafana.add_user(
+        "lead", role="Editor", permissions=["serviceaccounts:create"]
+    )
+    response = grafana.call(
+        "POST",
+        "/api/serviceaccounts",
+        basic=(login, password),
+        json={"name": "too-strong", "role": "Admin"},
+    )
     assert (response.status_code, response.content) == (403, ROLE_FORBIDDEN)
-    allowed = grafana.call("POST", "/api/serviceaccounts", basic=(login, password), json={"name": "ok", "role": "Editor"})
+    allowed = grafana.call(
+        "POST",
+        "/api/serviceaccounts",
+        basic=(login, password),
+        json={"name": "ok", "role": "Editor"},
+    )
     assert allowed.status_code == 201
 
 
 @pytest.mark.parametrize("grafana", ["9.5"], indirect=True)
 def test_9_has_no_role_escalation_check(grafana: Client) -> None:
-    login, password = grafana.add_user("lead", role="Editor", permissions=["serviceaccounts:create"])
-    response = grafana.call("POST", "/api/serviceaccounts", basic=(login, password), json={"name": "x", "role": "Admin"})
+    login, password = grafana.add_user(
+        "lead", role="Editor", permissions=["serviceaccounts:create"]
+    )
+    response = grafana.call(
+        "POST", "/api/serviceaccounts", basic=(login, password), json={"name": "x", "role": "Admin"}
+    )
     assert response.status_code == 201
 
 
 @pytest.mark.parametrize("clash", ["My SA", "MY SA", "my-sa", "My-Sa"])
-def test_login_collision_is_case_insensitive_and_space_equals_dash(grafana: Client, clash: str) -> None:
+def test_login_collision_is_case_insensitive_and_space_equals_dash(
+    grafana: Client, clash: str
+) -> None:
     grafana.create_sa("My SA")
     response = grafana.admin("POST", "/api/serviceaccounts", json={"name": clash})
     assert (response.status_code, response.content) == (400, ALREADY_EXISTS)
@@ -153,7 +211,9 @@ def test_9_conflict_body(grafana: Client) -> None:
     grafana.create_sa("dup")
     response = grafana.admin("POST", "/api/serviceaccounts", json={"name": "dup"})
     assert (response.status_code, response.content) == (
-        400, b'{"message":"Failed to create service account","traceID":""}')
+        400,
+        b'{"message":"Failed to create service account","traceID":""}',
+    )
 
 
 def test_ids_are_shared_with_users(grafana: Client) -> None:
@@ -163,6 +223,7 @@ def test_ids_are_shared_with_users(grafana: Client) -> None:
 
 
 # --- get ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("grafana", VERSIONS, indirect=True)
 def test_get_returns_profile_dto(grafana: Client, spec: Spec) -> None:
@@ -187,9 +248,15 @@ def test_get_counts_tokens_once_there_are_some(grafana: Client) -> None:
 
 def test_get_with_access_control_metadata(grafana: Client) -> None:
     account = grafana.create_sa("ac")
-    body = grafana.admin("GET", f"/api/serviceaccounts/{account['id']}", params={"accesscontrol": "true"}).json()
-    assert body["accessControl"] == {"serviceaccounts:create": True, "serviceaccounts:delete": True,
-                                     "serviceaccounts:read": True, "serviceaccounts:write": True}
+    body = grafana.admin(
+        "GET", f"/api/serviceaccounts/{account['id']}", params={"accesscontrol": "true"}
+    ).json()
+    assert body["accessControl"] == {
+        "serviceaccounts:create": True,
+        "serviceaccounts:delete": True,
+        "serviceaccounts:read": True,
+        "serviceaccounts:write": True,
+    }
 
 
 @pytest.mark.parametrize("grafana", VERSIONS, indirect=True)
@@ -201,7 +268,10 @@ def test_get_unknown_is_404(grafana: Client) -> None:
 @pytest.mark.parametrize("grafana", ["9.5", "10.4"], indirect=True)
 def test_get_non_integer_is_400_before_uids(grafana: Client) -> None:
     response = grafana.admin("GET", "/api/serviceaccounts/abc")
-    assert (response.status_code, response.content) == (400, b'{"message":"Service Account ID is invalid","traceID":""}')
+    assert (response.status_code, response.content) == (
+        400,
+        b'{"message":"Service Account ID is invalid","traceID":""}',
+    )
 
 
 def test_another_orgs_sa_is_invisible(grafana: Client) -> None:
@@ -215,10 +285,17 @@ def test_another_orgs_sa_is_invisible(grafana: Client) -> None:
 @pytest.mark.parametrize("grafana", UID_VERSIONS, indirect=True)
 def test_uids_work_in_place_of_ids_from_11_4(grafana: Client) -> None:
     account = grafana.create_sa("by-uid")
-    assert grafana.admin("GET", f"/api/serviceaccounts/{account['uid']}").json()["id"] == account["id"]
-    token = grafana.admin("POST", f"/api/serviceaccounts/{account['uid']}/tokens", json={"name": "t"})
+    assert (
+        grafana.admin("GET", f"/api/serviceaccounts/{account['uid']}").json()["id"] == account["id"]
+    )
+    token = grafana.admin(
+        "POST", f"/api/serviceaccounts/{account['uid']}/tokens", json={"name": "t"}
+    )
     assert token.status_code == 200
-    assert grafana.admin("GET", f"/api/serviceaccounts/{account['uid']}/tokens").json()[0]["name"] == "t"
+    assert (
+        grafana.admin("GET", f"/api/serviceaccounts/{account['uid']}/tokens").json()[0]["name"]
+        == "t"
+    )
 
 
 @pytest.mark.parametrize("grafana", ["9.5", "10.4"], indirect=True)
@@ -229,30 +306,47 @@ def test_no_uids_before_11_4(grafana: Client) -> None:
 
 # --- update -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("grafana", VERSIONS, indirect=True)
 def test_full_patch_returns_sorted_map_with_profile(grafana: Client, spec: Spec) -> None:
     account = grafana.create_sa("Before")
-    response = grafana.admin("PATCH", f"/api/serviceaccounts/{account['id']}",
-                             json={"name": "After", "role": "Editor", "isDisabled": True})
+    response = grafana.admin(
+        "PATCH",
+        f"/api/serviceaccounts/{account['id']}",
+        json={"name": "After", "role": "Editor", "isDisabled": True},
+    )
     assert response.status_code == 200
     assert ordered_keys(response) == ["id", "message", "name", "serviceaccount"]
     body = response.json()
-    assert (body["id"], body["message"], body["name"]) == (account["id"], "Service account updated", "After")
+    assert (body["id"], body["message"], body["name"]) == (
+        account["id"],
+        "Service account updated",
+        "After",
+    )
     profile = body["serviceaccount"]
     assert (profile["name"], profile["login"], profile["role"], profile["isDisabled"]) == (
-        "After", login(grafana.version, 1, "before"), "Editor", True)
+        "After",
+        login(grafana.version, 1, "before"),
+        "Editor",
+        True,
+    )
     spec.check(response, "PATCH", "/serviceaccounts/{serviceAccountId}")
 
 
 @pytest.mark.parametrize("grafana", VERSIONS, indirect=True)
-@pytest.mark.parametrize("payload,expected", [
-    ({"role": "Editor"}, ("partial", "Editor", False)),
-    ({"name": "renamed"}, ("renamed", "Viewer", False)),
-    ({"isDisabled": True}, ("partial", "Viewer", True)),
-    ({"name": "n", "role": "Editor"}, ("n", "Editor", False)),
-    ({}, ("partial", "Viewer", False)),
-])
-def test_partial_patch_changes_only_what_is_given(grafana: Client, payload: dict, expected: tuple) -> None:
+@pytest.mark.parametrize(
+    "payload,expected",
+    [
+        ({"role": "Editor"}, ("partial", "Editor", False)),
+        ({"name": "renamed"}, ("renamed", "Viewer", False)),
+        ({"isDisabled": True}, ("partial", "Viewer", True)),
+        ({"name": "n", "role": "Editor"}, ("n", "Editor", False)),
+        ({}, ("partial", "Viewer", False)),
+    ],
+)
+def test_partial_patch_changes_only_what_is_given(
+    grafana: Client, payload: dict, expected: tuple
+) -> None:
     """Contract §13 C7: no release answers a partial body with 500 (the old 11.6 quirk had no
     source); the change is read back through GET, not taken from the PATCH answer."""
     account = grafana.create_sa("partial", "Viewer")
@@ -274,7 +368,9 @@ def test_empty_patch_is_a_no_op(grafana: Client) -> None:
 
 def test_patch_role_validation(grafana: Client) -> None:
     account = grafana.create_sa("v")
-    response = grafana.admin("PATCH", f"/api/serviceaccounts/{account['id']}", json={"role": "editor"})
+    response = grafana.admin(
+        "PATCH", f"/api/serviceaccounts/{account['id']}", json={"role": "editor"}
+    )
     assert (response.status_code, response.content) == (400, INVALID_ROLE)
 
 
@@ -293,10 +389,14 @@ def test_disabling_blocks_its_tokens_and_enabling_restores_them(grafana: Client)
 
 # --- delete -------------------------------------------------------------------------------
 
+
 def test_delete_removes_account_and_tokens(grafana: Client) -> None:
     account, key = grafana.token_for("Viewer", "doomed")
     response = grafana.admin("DELETE", f"/api/serviceaccounts/{account['id']}")
-    assert (response.status_code, response.content) == (200, b'{"message":"Service account deleted"}')
+    assert (response.status_code, response.content) == (
+        200,
+        b'{"message":"Service account deleted"}',
+    )
     assert grafana.admin("GET", f"/api/serviceaccounts/{account['id']}").status_code == 404
     assert grafana.call("GET", "/api/org", token=key).status_code == 401
     again = grafana.admin("DELETE", f"/api/serviceaccounts/{account['id']}")
@@ -304,6 +404,7 @@ def test_delete_removes_account_and_tokens(grafana: Client) -> None:
 
 
 # --- search -------------------------------------------------------------------------------
+
 
 def seed(grafana: Client) -> None:
     for name in ("zeta", "Alpha", "beta bot", "gamma"):
@@ -318,26 +419,43 @@ def test_search_body_and_order(grafana: Client, spec: Spec) -> None:
     body = response.json()
     assert (body["totalCount"], body["page"], body["perPage"]) == (4, 1, 1000)
     assert [item["login"] for item in body["serviceAccounts"]] == [
-        login(grafana.version, 1, name) for name in ("alpha", "beta-bot", "gamma", "zeta")]
+        login(grafana.version, 1, name) for name in ("alpha", "beta-bot", "gamma", "zeta")
+    ]
     assert list(body["serviceAccounts"][0]) == without_uid(DTO_KEYS, grafana.version)
     assert body["serviceAccounts"][0]["avatarUrl"].startswith("/avatar/")
     spec.check(response, "GET", "/serviceaccounts/search")
 
 
-@pytest.mark.parametrize("params,total,logins,page,per_page", [
-    ({"perpage": "2"}, 4, ["sa-1-alpha", "sa-1-beta-bot"], 1, 2),
-    ({"perpage": "2", "page": "2"}, 4, ["sa-1-gamma", "sa-1-zeta"], 2, 2),
-    ({"perpage": "2", "page": "3"}, 4, [], 3, 2),
-    ({"perpage": "0"}, 4, ["sa-1-alpha", "sa-1-beta-bot", "sa-1-gamma", "sa-1-zeta"], 1, 1000),
-    ({"perpage": "-5", "page": "0"}, 4, ["sa-1-alpha", "sa-1-beta-bot", "sa-1-gamma", "sa-1-zeta"], 1, 1000),
-    ({"perpage": "many"}, 4, ["sa-1-alpha", "sa-1-beta-bot", "sa-1-gamma", "sa-1-zeta"], 1, 1000),
-    ({"query": "BOT"}, 1, ["sa-1-beta-bot"], 1, 1000),
-    ({"query": "beta b"}, 1, ["sa-1-beta-bot"], 1, 1000),
-    ({"query": "sa-1-g"}, 1, ["sa-1-gamma"], 1, 1000),
-    ({"query": "nothing"}, 0, [], 1, 1000),
-])
-def test_search_paging_and_query(grafana: Client, params: dict, total: int, logins: list, page: int,
-                                 per_page: int) -> None:
+@pytest.mark.parametrize(
+    "params,total,logins,page,per_page",
+    [
+        ({"perpage": "2"}, 4, ["sa-1-alpha", "sa-1-beta-bot"], 1, 2),
+        ({"perpage": "2", "page": "2"}, 4, ["sa-1-gamma", "sa-1-zeta"], 2, 2),
+        ({"perpage": "2", "page": "3"}, 4, [], 3, 2),
+        ({"perpage": "0"}, 4, ["sa-1-alpha", "sa-1-beta-bot", "sa-1-gamma", "sa-1-zeta"], 1, 1000),
+        (
+            {"perpage": "-5", "page": "0"},
+            4,
+            ["sa-1-alpha", "sa-1-beta-bot", "sa-1-gamma", "sa-1-zeta"],
+            1,
+            1000,
+        ),
+        (
+            {"perpage": "many"},
+            4,
+            ["sa-1-alpha", "sa-1-beta-bot", "sa-1-gamma", "sa-1-zeta"],
+            1,
+            1000,
+        ),
+        ({"query": "BOT"}, 1, ["sa-1-beta-bot"], 1, 1000),
+        ({"query": "beta b"}, 1, ["sa-1-beta-bot"], 1, 1000),
+        ({"query": "sa-1-g"}, 1, ["sa-1-gamma"], 1, 1000),
+        ({"query": "nothing"}, 0, [], 1, 1000),
+    ],
+)
+def test_search_paging_and_query(
+    grafana: Client, params: dict, total: int, logins: list, page: int, per_page: int
+) -> None:
     seed(grafana)
     body = grafana.admin("GET", "/api/serviceaccounts/search", params=params).json()
     assert [item["login"] for item in body["serviceAccounts"]] == logins
@@ -351,24 +469,36 @@ def test_search_disabled_and_expired_tokens(grafana: Client) -> None:
     grafana.create_token(stale["id"], "short", ttl=60)
     grafana.create_token(off["id"], "short2", ttl=60)
     grafana.control("POST", "clock", {"advance": 61})
-    disabled = grafana.admin("GET", "/api/serviceaccounts/search", params={"disabled": "true"}).json()
+    disabled = grafana.admin(
+        "GET", "/api/serviceaccounts/search", params={"disabled": "true"}
+    ).json()
     assert [item["name"] for item in disabled["serviceAccounts"]] == ["off"]
-    expired = grafana.admin("GET", "/api/serviceaccounts/search", params={"expiredTokens": "true"}).json()
+    expired = grafana.admin(
+        "GET", "/api/serviceaccounts/search", params={"expiredTokens": "true"}
+    ).json()
     assert [item["name"] for item in expired["serviceAccounts"]] == ["off", "stale"]
-    both = grafana.admin("GET", "/api/serviceaccounts/search", params={"disabled": "true", "expiredTokens": "true"})
+    both = grafana.admin(
+        "GET", "/api/serviceaccounts/search", params={"disabled": "true", "expiredTokens": "true"}
+    )
     assert [item["name"] for item in both.json()["serviceAccounts"]] == ["off"]
 
 
 def test_search_counts_tokens(grafana: Client) -> None:
     account = grafana.create_sa("busy")
     grafana.create_token(account["id"], "one")
-    assert grafana.admin("GET", "/api/serviceaccounts/search").json()["serviceAccounts"][0]["tokens"] == 1
+    assert (
+        grafana.admin("GET", "/api/serviceaccounts/search").json()["serviceAccounts"][0]["tokens"]
+        == 1
+    )
 
 
 def test_search_only_sees_the_callers_org(grafana: Client) -> None:
     grafana.admin("POST", "/api/orgs", json={"name": "Other"})
     grafana.create_sa("here")
     grafana.create_sa("there", org=2)
-    assert [item["name"] for item in grafana.admin("GET", "/api/serviceaccounts/search").json()["serviceAccounts"]] == ["here"]
+    assert [
+        item["name"]
+        for item in grafana.admin("GET", "/api/serviceaccounts/search").json()["serviceAccounts"]
+    ] == ["here"]
     other = grafana.admin("GET", "/api/serviceaccounts/search", org=2).json()["serviceAccounts"]
     assert [item["login"] for item in other] == ["sa-2-there"]

@@ -3,6 +3,7 @@ item 4 (over-long names, token names differing in case, a secondsToLive beyond G
 time arithmetic). Expected bytes are written from the contract and Grafana's source, not
 computed by the double's code.
 """
+
 from __future__ import annotations
 
 import math
@@ -11,7 +12,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-
 from double_support import JSON, JSON_UTF8, TEXT, VERSIONS, Client
 
 AUTHN = ["10.4", "11.6", "12.2"]
@@ -26,30 +26,48 @@ DEFAULT_HEADERS = {
     "X-Frame-Options": "deny",
     "X-XSS-Protection": "1; mode=block",
 }
-DUPLICATE = (b'{"message":"service account token with given name already exists in the organization",'
-             b'"messageId":"serviceaccounts.ErrTokenAlreadyExists","statusCode":400,"traceID":""}')
-SA_NOT_FOUND = (b'{"message":"service account not found","messageId":"serviceaccounts.ErrNotFound",'
-                b'"statusCode":404,"traceID":""}')
-TOKEN_NOT_FOUND = (b'{"message":"service account token not found","messageId":"serviceaccounts.ErrTokenNotFound",'
-                   b'"statusCode":404,"traceID":""}')
-INVALID_TOKEN_ID = (b'{"message":"invalid service account token id specified",'
-                    b'"messageId":"serviceaccounts.ErrInvalidTokenId","statusCode":400,"traceID":""}')
-INVALID_ID = (b'{"message":"invalid service account id specified","messageId":"serviceaccounts.ErrInvalidId",'
-              b'"statusCode":400,"traceID":""}')
+DUPLICATE = (
+    b'{"message":"service account token with given name already exists in the organization",'
+    b'"messageId":"serviceaccounts.ErrTokenAlreadyExists","statusCode":400,"traceID":""}'
+)
+SA_NOT_FOUND = (
+    b'{"message":"service account not found","messageId":"serviceaccounts.ErrNotFound",'
+    b'"statusCode":404,"traceID":""}'
+)
+TOKEN_NOT_FOUND = (
+    b'{"message":"service account token not found","messageId":"serviceaccounts.ErrTokenNotFound",'
+    b'"statusCode":404,"traceID":""}'
+)
+INVALID_TOKEN_ID = (
+    b'{"message":"invalid service account token id specified",'
+    b'"messageId":"serviceaccounts.ErrInvalidTokenId","statusCode":400,"traceID":""}'
+)
+INVALID_ID = (
+    b'{"message":"invalid service account id specified","messageId":"serviceaccounts.ErrInvalidId",'
+    b'"statusCode":400,"traceID":""}'
+)
 RETRIEVE_FAILED = b'{"message":"Failed to retrieve service account","traceID":""}'
 GENERIC_404 = b'{"message":"Not found"}\n'
 ID_INVALID = b'{"message":"Service Account ID is invalid","traceID":""}'
-ALREADY_EXISTS = (b'{"message":"service account already exists","messageId":"serviceaccounts.ErrAlreadyExists",'
-                  b'"statusCode":400,"traceID":""}')
+ALREADY_EXISTS = (
+    b'{"message":"service account already exists","messageId":"serviceaccounts.ErrAlreadyExists",'
+    b'"statusCode":400,"traceID":""}'
+)
 
 
 def assert_default_headers(response) -> None:
     for name, value in DEFAULT_HEADERS.items():
-        assert response.headers.get(name) == value, (response.request.method, response.url, name, response.headers)
+        assert response.headers.get(name) == value, (
+            response.request.method,
+            response.url,
+            name,
+            response.headers,
+        )
     assert "Pragma" not in response.headers and "Expires" not in response.headers, response.headers
 
 
 # --- C1: default response headers -----------------------------------------------------------
+
 
 @pytest.mark.parametrize("grafana", VERSIONS, indirect=True)
 def test_c1_every_answer_carries_the_default_headers(grafana: Client) -> None:
@@ -67,7 +85,9 @@ def test_c1_every_answer_carries_the_default_headers(grafana: Client) -> None:
         (grafana.call("GET", "/healthz"), 200, TEXT),
     ]
     for response, status, content_type in answers:
-        assert (response.status_code, response.headers["Content-Type"]) == (status, content_type), response.url
+        assert (response.status_code, response.headers["Content-Type"]) == (status, content_type), (
+            response.url
+        )
         assert_default_headers(response)
 
 
@@ -101,18 +121,26 @@ def test_c1_the_control_api_is_not_grafana_and_faults_stand_for_a_proxy(grafana:
 
 # --- C2: 9.5 duplicate token name ------------------------------------------------------------
 
+
 @pytest.mark.parametrize("grafana", VERSIONS, indirect=True)
 def test_c2_duplicate_token_name_is_400_errutil_on_every_profile(grafana: Client) -> None:
     account = grafana.create_sa("dup-owner")
     grafana.create_token(account["id"], "shared")
-    response = grafana.admin("POST", f"/api/serviceaccounts/{account['id']}/tokens", json={"name": "shared"})
-    assert (response.status_code, response.headers["Content-Type"], response.content) == (400, JSON, DUPLICATE)
+    response = grafana.admin(
+        "POST", f"/api/serviceaccounts/{account['id']}/tokens", json={"name": "shared"}
+    )
+    assert (response.status_code, response.headers["Content-Type"], response.content) == (
+        400,
+        JSON,
+        DUPLICATE,
+    )
     assert_default_headers(response)
     listed = grafana.admin("GET", f"/api/serviceaccounts/{account['id']}/tokens").json()
     assert [token["name"] for token in listed] == ["shared"]
 
 
 # --- C3: 9.5 login form -----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("grafana", VERSIONS, indirect=True)
 def test_c3_login_form_per_profile(grafana: Client) -> None:
@@ -139,7 +167,9 @@ def test_c3_9_logins_without_org_collide_across_orgs(grafana: Client) -> None:
     assert grafana.admin("POST", "/api/orgs", json={"name": "Second"}).status_code == 200
     response = grafana.admin("POST", "/api/serviceaccounts", json={"name": "twin"}, org=2)
     assert (response.status_code, response.content) == (
-        400, b'{"message":"Failed to create service account","traceID":""}')
+        400,
+        b'{"message":"Failed to create service account","traceID":""}',
+    )
 
 
 @pytest.mark.parametrize("grafana", AUTHN, indirect=True)
@@ -151,14 +181,22 @@ def test_c3_org_logins_let_the_same_name_live_in_two_orgs(grafana: Client) -> No
 
 # --- C4: token id 0 ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("grafana", AUTHN, indirect=True)
 def test_c4_token_id_0_is_400_before_the_lookup(grafana: Client) -> None:
     account = grafana.create_sa("zero-token")
     grafana.create_token(account["id"], "keep")
     response = grafana.admin("DELETE", f"/api/serviceaccounts/{account['id']}/tokens/0")
-    assert (response.status_code, response.headers["Content-Type"], response.content) == (400, JSON, INVALID_TOKEN_ID)
+    assert (response.status_code, response.headers["Content-Type"], response.content) == (
+        400,
+        JSON,
+        INVALID_TOKEN_ID,
+    )
     assert_default_headers(response)
-    assert [token["name"] for token in grafana.admin("GET", f"/api/serviceaccounts/{account['id']}/tokens").json()] == ["keep"]
+    assert [
+        token["name"]
+        for token in grafana.admin("GET", f"/api/serviceaccounts/{account['id']}/tokens").json()
+    ] == ["keep"]
     unknown = grafana.admin("DELETE", f"/api/serviceaccounts/{account['id']}/tokens/999")
     assert (unknown.status_code, unknown.content) == (404, TOKEN_NOT_FOUND)
 
@@ -171,6 +209,7 @@ def test_c4_9_token_id_0_is_just_not_found(grafana: Client) -> None:
 
 
 # --- C5: UIDs ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("grafana", UID_PROFILES, indirect=True)
 def test_c5_dtos_carry_uid_and_every_route_takes_it(grafana: Client) -> None:
@@ -185,21 +224,43 @@ def test_c5_dtos_carry_uid_and_every_route_takes_it(grafana: Client) -> None:
     patched = grafana.admin("PATCH", f"/api/serviceaccounts/{uid}", json={"role": "Editor"})
     assert patched.status_code == 200 and patched.json()["serviceaccount"]["uid"] == uid
     token = grafana.admin("POST", f"/api/serviceaccounts/{uid}/tokens", json={"name": "t"}).json()
-    assert [item["name"] for item in grafana.admin("GET", f"/api/serviceaccounts/{uid}/tokens").json()] == ["t"]
-    assert grafana.admin("DELETE", f"/api/serviceaccounts/{uid}/tokens/{token['id']}").status_code == 200
+    assert [
+        item["name"] for item in grafana.admin("GET", f"/api/serviceaccounts/{uid}/tokens").json()
+    ] == ["t"]
+    assert (
+        grafana.admin("DELETE", f"/api/serviceaccounts/{uid}/tokens/{token['id']}").status_code
+        == 200
+    )
     assert grafana.admin("DELETE", f"/api/serviceaccounts/{uid}").status_code == 200
     assert grafana.admin("GET", f"/api/serviceaccounts/{created['id']}").status_code == 404
 
 
 @pytest.mark.parametrize("grafana", UID_PROFILES, indirect=True)
-@pytest.mark.parametrize("method,suffix", [("GET", ""), ("PATCH", ""), ("DELETE", ""), ("GET", "/tokens"),
-                                           ("POST", "/tokens"), ("DELETE", "/tokens/1")])
-def test_c5_unknown_uid_is_the_generic_404_even_without_credentials(grafana: Client, method: str, suffix: str) -> None:
+@pytest.mark.parametrize(
+    "method,suffix",
+    [
+        ("GET", ""),
+        ("PATCH", ""),
+        ("DELETE", ""),
+        ("GET", "/tokens"),
+        ("POST", "/tokens"),
+        ("DELETE", "/tokens/1"),
+    ],
+)
+def test_c5_unknown_uid_is_the_generic_404_even_without_credentials(
+    grafana: Client, method: str, suffix: str
+) -> None:
     grafana.create_sa("present")
     for path in (f"/api/serviceaccounts/abc{suffix}", f"/api/serviceaccounts/no-such-uid{suffix}"):
-        for response in (grafana.admin(method, path, json={"name": "x"}), grafana.call(method, path, json={"name": "x"})):
+        for response in (
+            grafana.admin(method, path, json={"name": "x"}),
+            grafana.call(method, path, json={"name": "x"}),
+        ):
             assert (response.status_code, response.headers["Content-Type"], response.content) == (
-                404, JSON_UTF8, GENERIC_404), (method, path)
+                404,
+                JSON_UTF8,
+                GENERIC_404,
+            ), (method, path)
             assert_default_headers(response)
 
 
@@ -224,6 +285,7 @@ def test_c5_before_11_4_no_uid_and_a_non_integer_id_is_400(grafana: Client) -> N
 
 # --- C6: id 0 ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("grafana", UID_PROFILES, indirect=True)
 def test_c6_service_account_id_0(grafana: Client) -> None:
     answers = {
@@ -234,7 +296,11 @@ def test_c6_service_account_id_0(grafana: Client) -> None:
     }
     for (method, suffix), expected in answers.items():
         response = grafana.admin(method, f"/api/serviceaccounts/0{suffix}", json={"name": "n"})
-        assert (response.status_code, response.headers["Content-Type"], response.content) == expected, (method, suffix)
+        assert (
+            response.status_code,
+            response.headers["Content-Type"],
+            response.content,
+        ) == expected, (method, suffix)
         assert_default_headers(response)
     assert grafana.admin("GET", "/api/serviceaccounts/search").json()["totalCount"] == 0
 
@@ -248,19 +314,25 @@ def test_c6_before_11_4_id_0_is_not_found(grafana: Client) -> None:
 
 # --- C7 is in test_service_accounts.py (test_partial_patch_changes_only_what_is_given) --------
 
+
 @pytest.mark.parametrize("grafana", VERSIONS, indirect=True)
 def test_c7_partial_patch_never_500_and_the_request_log_shows_one_200(grafana: Client) -> None:
     account = grafana.create_sa("partial", "Viewer")
     grafana.control("DELETE", "requests")
-    response = grafana.admin("PATCH", f"/api/serviceaccounts/{account['id']}", json={"isDisabled": True})
+    response = grafana.admin(
+        "PATCH", f"/api/serviceaccounts/{account['id']}", json={"isDisabled": True}
+    )
     assert response.status_code == 200
     assert_default_headers(response)
     logged = grafana.control("GET", "requests")
     assert [(entry["method"], entry["status"]) for entry in logged] == [("PATCH", 200)]
-    assert grafana.admin("GET", f"/api/serviceaccounts/{account['id']}").json()["isDisabled"] is True
+    assert (
+        grafana.admin("GET", f"/api/serviceaccounts/{account['id']}").json()["isDisabled"] is True
+    )
 
 
 # --- item 4: inputs Grafana's database decides ------------------------------------------------
+
 
 @pytest.mark.parametrize("grafana", VERSIONS, indirect=True)
 def test_long_names_are_stored_as_given_on_the_default_sqlite_database(grafana: Client) -> None:
@@ -283,7 +355,9 @@ def test_token_names_differing_in_case_are_distinct_but_exact_names_clash(grafan
     grafana.create_token(first["id"], "Deploy")
     assert grafana.create_token(second["id"], "deploy")["name"] == "deploy"
     assert grafana.create_token(second["id"], "DEPLOY")["name"] == "DEPLOY"
-    clash = grafana.admin("POST", f"/api/serviceaccounts/{second['id']}/tokens", json={"name": "Deploy"})
+    clash = grafana.admin(
+        "POST", f"/api/serviceaccounts/{second['id']}/tokens", json={"name": "Deploy"}
+    )
     assert (clash.status_code, clash.content) == (400, DUPLICATE)
 
 
@@ -293,7 +367,9 @@ def test_service_account_names_differing_in_case_clash_on_the_login(grafana: Cli
     response = grafana.admin("POST", "/api/serviceaccounts", json={"name": "mixed case"})
     if grafana.version == "9.5":
         assert (response.status_code, response.content) == (
-            400, b'{"message":"Failed to create service account","traceID":""}')
+            400,
+            b'{"message":"Failed to create service account","traceID":""}',
+        )
     else:
         assert (response.status_code, response.content) == (400, ALREADY_EXISTS)
 
@@ -320,8 +396,11 @@ def test_seconds_to_live_beyond_gos_duration_wraps_like_grafana(grafana: Client,
     token list keeps answering 200 and the token behaves by that expiry."""
     grafana.control("POST", "clock", {"now": "2030-01-01T00:00:00Z"})
     account = grafana.create_sa("far")
-    created = grafana.admin("POST", f"/api/serviceaccounts/{account['id']}/tokens",
-                            json={"name": "far", "secondsToLive": ttl})
+    created = grafana.admin(
+        "POST",
+        f"/api/serviceaccounts/{account['id']}/tokens",
+        json={"name": "far", "secondsToLive": ttl},
+    )
     assert created.status_code == 200
     for _round in range(2):
         listed = grafana.admin("GET", f"/api/serviceaccounts/{account['id']}/tokens")
@@ -342,17 +421,26 @@ def test_seconds_to_live_beyond_gos_duration_wraps_like_grafana(grafana: Client,
 @pytest.mark.parametrize("grafana", VERSIONS, indirect=True)
 def test_seconds_to_live_beyond_int64_is_bad_request_data(grafana: Client) -> None:
     account = grafana.create_sa("overflow")
-    response = grafana.admin("POST", f"/api/serviceaccounts/{account['id']}/tokens",
-                             data=b'{"name":"x","secondsToLive":9223372036854775808}')
-    assert (response.status_code, response.content) == (400, b'{"message":"Bad request data","traceID":""}')
+    response = grafana.admin(
+        "POST",
+        f"/api/serviceaccounts/{account['id']}/tokens",
+        data=b'{"name":"x","secondsToLive":9223372036854775808}',
+    )
+    assert (response.status_code, response.content) == (
+        400,
+        b'{"message":"Bad request data","traceID":""}',
+    )
     assert grafana.admin("GET", f"/api/serviceaccounts/{account['id']}/tokens").json() == []
 
 
 # --- item 2: every modelled difference cites its source ---------------------------------------
 
+
 def test_every_profile_flag_cites_a_source() -> None:
     """Reads the profile table itself (the one place this suite imports the double's behaviour)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "roles" / "test_grafana" / "files"))
+    sys.path.insert(
+        0, str(Path(__file__).resolve().parents[3] / "roles" / "test_grafana" / "files")
+    )
     from grafana_double import profiles  # noqa: PLC0415 - deliberate, see docstring
 
     assert profiles.uncited_flags() == ()

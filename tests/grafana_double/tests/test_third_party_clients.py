@@ -7,23 +7,38 @@ list tokens, delete the token, delete the account; and each meets a duplicate to
 request log, so a client that silently did nothing cannot pass. One double per profile
 (session-wide, from conftest) serves both clients.
 """
+
 from __future__ import annotations
 
 import logging
 from typing import Iterator
 
 import pytest
-
 from double_support import ADMIN, VERSIONS, Client, glsa_is_valid
 
-grafana_client = pytest.importorskip("grafana_client", reason="pip install grafana-client (hacking/requirements-dev.txt)")
+grafana_client = pytest.importorskip(
+    "grafana_client", reason="pip install grafana-client (hacking/requirements-dev.txt)"
+)
 grafana_client_errors = pytest.importorskip("grafana_client.client")
-grafana_api_model = pytest.importorskip("grafana_api.model", reason="pip install grafana-api-sdk (hacking/requirements-dev.txt)")
+grafana_api_model = pytest.importorskip(
+    "grafana_api.model", reason="pip install grafana-api-sdk (hacking/requirements-dev.txt)"
+)
 grafana_api_sa = pytest.importorskip("grafana_api.service_account")
 
-DUPLICATE = {"message": "service account token with given name already exists in the organization",
-             "messageId": "serviceaccounts.ErrTokenAlreadyExists", "statusCode": 400, "traceID": ""}
-PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+DUPLICATE = {
+    "message": "service account token with given name already exists in the organization",
+    "messageId": "serviceaccounts.ErrTokenAlreadyExists",
+    "statusCode": 400,
+    "traceID": "",
+}
+PROXY_VARIABLES = (
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +54,10 @@ def login(version: str, name: str) -> str:
 
 
 def calls(grafana: Client) -> list:
-    return [(entry["method"], entry["path"], entry["status"]) for entry in grafana.control("GET", "requests")]
+    return [
+        (entry["method"], entry["path"], entry["status"])
+        for entry in grafana.control("GET", "requests")
+    ]
 
 
 def stored_account(grafana: Client, account_id: int) -> dict:
@@ -49,10 +67,14 @@ def stored_account(grafana: Client, account_id: int) -> dict:
 
 
 def stored_token_names(grafana: Client, account_id: int) -> list:
-    return [token["name"] for token in grafana.admin("GET", f"/api/serviceaccounts/{account_id}/tokens").json()]
+    return [
+        token["name"]
+        for token in grafana.admin("GET", f"/api/serviceaccounts/{account_id}/tokens").json()
+    ]
 
 
 # --- grafana-client ---------------------------------------------------------------------------
+
 
 def make_grafana_client(grafana: Client):
     api = grafana_client.GrafanaApi.from_url(grafana.base_url, credential=ADMIN, timeout=10)
@@ -67,17 +89,26 @@ def test_grafana_client_service_account_rhythm(grafana: Client) -> None:
 
     created = sa.create({"name": "Client Bot", "role": "Viewer"})
     assert (created["name"], created["login"], created["role"], created["isDisabled"]) == (
-        "Client Bot", login(grafana.version, "client-bot"), "Viewer", False)
+        "Client Bot",
+        login(grafana.version, "client-bot"),
+        "Viewer",
+        False,
+    )
     account_id = created["id"]
     assert ("uid" in created) is (grafana.version in ("11.6", "12.2"))
 
     read = sa.get(account_id)
     assert (read["id"], read["name"], read["role"]) == (account_id, "Client Bot", "Viewer")
-    assert read["accessControl"]["serviceaccounts:write"] is True  # the client asks ?accesscontrol=true
+    assert (
+        read["accessControl"]["serviceaccounts:write"] is True
+    )  # the client asks ?accesscontrol=true
 
     grafana.control("DELETE", "requests")
     updated = sa.update(account_id, {"role": "Editor"})  # a partial body, as the client sends it
-    assert (updated["message"], updated["serviceaccount"]["role"]) == ("Service account updated", "Editor")
+    assert (updated["message"], updated["serviceaccount"]["role"]) == (
+        "Service account updated",
+        "Editor",
+    )
     assert calls(grafana) == [("PATCH", f"/api/serviceaccounts/{account_id}", 200)]
     stored = stored_account(grafana, account_id)
     assert (stored["name"], stored["role"], stored["isDisabled"]) == ("Client Bot", "Editor", False)
@@ -87,7 +118,9 @@ def test_grafana_client_service_account_rhythm(grafana: Client) -> None:
     assert grafana.call("GET", "/api/org", token=token["key"]).status_code == 200
 
     listed = sa.get_tokens(account_id)
-    assert [(item["id"], item["name"], item["hasExpired"]) for item in listed] == [(token["id"], "ci", False)]
+    assert [(item["id"], item["name"], item["hasExpired"]) for item in listed] == [
+        (token["id"], "ci", False)
+    ]
     assert listed[0]["expiration"] is not None
 
     with pytest.raises(grafana_client_errors.GrafanaBadInputError) as duplicate:
@@ -111,7 +144,9 @@ def test_grafana_client_service_account_rhythm(grafana: Client) -> None:
 @pytest.mark.parametrize("grafana", VERSIONS, indirect=True)
 def test_grafana_client_errors_by_status(grafana: Client) -> None:
     """The client maps statuses to exception classes; the double must answer the same ones."""
-    stranger = grafana_client.GrafanaApi.from_url(grafana.base_url, credential="glsa_not_a_token", timeout=10)
+    stranger = grafana_client.GrafanaApi.from_url(
+        grafana.base_url, credential="glsa_not_a_token", timeout=10
+    )
     stranger.client.s.trust_env = False
     with pytest.raises(grafana_client_errors.GrafanaUnauthorizedError):
         stranger.serviceaccount.get_tokens(1)
@@ -127,25 +162,40 @@ def test_grafana_client_errors_by_status(grafana: Client) -> None:
 
 # --- grafana-api-sdk --------------------------------------------------------------------------
 
+
 def make_sdk(grafana: Client):
-    model = grafana_api_model.APIModel(host=grafana.base_url, username=ADMIN[0], password=ADMIN[1],
-                                       timeout=10.0, retries=False)
+    model = grafana_api_model.APIModel(
+        host=grafana.base_url, username=ADMIN[0], password=ADMIN[1], timeout=10.0, retries=False
+    )
     return grafana_api_sa.ServiceAccount(model)
 
 
 @pytest.mark.parametrize("grafana", VERSIONS, indirect=True)
-def test_grafana_api_sdk_service_account_rhythm(grafana: Client, caplog: pytest.LogCaptureFixture) -> None:
+def test_grafana_api_sdk_service_account_rhythm(
+    grafana: Client, caplog: pytest.LogCaptureFixture
+) -> None:
     sa = make_sdk(grafana)
 
     created = sa.create_service_account("SDK Bot", "Viewer")
-    assert (created["name"], created["login"], created["role"]) == ("SDK Bot", login(grafana.version, "sdk-bot"), "Viewer")
+    assert (created["name"], created["login"], created["role"]) == (
+        "SDK Bot",
+        login(grafana.version, "sdk-bot"),
+        "Viewer",
+    )
     account_id = created["id"]
 
     read = sa.get_service_account_by_id(account_id)
-    assert (read["id"], read["name"], read["role"], read["isDisabled"]) == (account_id, "SDK Bot", "Viewer", False)
+    assert (read["id"], read["name"], read["role"], read["isDisabled"]) == (
+        account_id,
+        "SDK Bot",
+        "Viewer",
+        False,
+    )
 
     grafana.control("DELETE", "requests")
-    updated = sa.update_service_account(account_id, "SDK Bot", "Editor")  # name + role, no isDisabled
+    updated = sa.update_service_account(
+        account_id, "SDK Bot", "Editor"
+    )  # name + role, no isDisabled
     assert (updated["id"], updated["serviceaccount"]["role"]) == (account_id, "Editor")
     assert calls(grafana) == [("PATCH", f"/api/serviceaccounts/{account_id}", 200)]
     stored = stored_account(grafana, account_id)
@@ -156,7 +206,9 @@ def test_grafana_api_sdk_service_account_rhythm(grafana: Client, caplog: pytest.
     assert grafana.call("GET", "/api/org", token=token["key"]).status_code == 200
 
     listed = sa.get_service_account_tokens_by_id(account_id)
-    assert [(item["id"], item["name"], item["expiration"]) for item in listed] == [(token["id"], "deploy", None)]
+    assert [(item["id"], item["name"], item["expiration"]) for item in listed] == [
+        (token["id"], "deploy", None)
+    ]
 
     caplog.clear()
     with caplog.at_level(logging.ERROR), pytest.raises(Exception) as duplicate:

@@ -1,17 +1,30 @@
 """Contract §4 and §6: token format, list/create/delete, TTL rules, expiry, lastUsedAt."""
+
 from __future__ import annotations
 
 from datetime import datetime
 
 import pytest
-
 from double_support import JSON, TEXT, VERSIONS, Client, Spec, glsa_is_valid, ordered_keys
 
-TOKEN_KEYS = ["id", "name", "created", "lastUsedAt", "expiration", "secondsUntilExpiration", "hasExpired", "isRevoked"]
-DUPLICATE = (b'{"message":"service account token with given name already exists in the organization",'
-             b'"messageId":"serviceaccounts.ErrTokenAlreadyExists","statusCode":400,"traceID":""}')
-SA_NOT_FOUND = (b'{"message":"service account not found","messageId":"serviceaccounts.ErrNotFound",'
-                b'"statusCode":404,"traceID":""}')
+TOKEN_KEYS = [
+    "id",
+    "name",
+    "created",
+    "lastUsedAt",
+    "expiration",
+    "secondsUntilExpiration",
+    "hasExpired",
+    "isRevoked",
+]
+DUPLICATE = (
+    b'{"message":"service account token with given name already exists in the organization",'
+    b'"messageId":"serviceaccounts.ErrTokenAlreadyExists","statusCode":400,"traceID":""}'
+)
+SA_NOT_FOUND = (
+    b'{"message":"service account not found","messageId":"serviceaccounts.ErrNotFound",'
+    b'"statusCode":404,"traceID":""}'
+)
 T0 = "2030-01-01T00:00:00Z"
 
 
@@ -27,10 +40,13 @@ def tokens_of(grafana: Client, sa_id: int) -> list:
 
 # --- create -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("grafana", VERSIONS, indirect=True)
 def test_create_returns_200_with_a_real_glsa_key(grafana: Client, spec: Spec) -> None:
     account = grafana.create_sa("minter")
-    response = grafana.admin("POST", f"/api/serviceaccounts/{account['id']}/tokens", json={"name": "first"})
+    response = grafana.admin(
+        "POST", f"/api/serviceaccounts/{account['id']}/tokens", json={"name": "first"}
+    )
     assert response.status_code == 200
     assert response.headers["Content-Type"] == JSON
     assert ordered_keys(response) == ["id", "name", "key"]
@@ -52,9 +68,14 @@ def test_duplicate_name_is_400_not_the_specs_409(grafana: Client, spec: Spec) ->
     9.5 included (contract §13 C2: errutil ErrDuplicateToken since PR #64299)."""
     account = grafana.create_sa("one")
     grafana.create_token(account["id"], "shared")
-    response = grafana.admin("POST", f"/api/serviceaccounts/{account['id']}/tokens", json={"name": "shared"})
+    response = grafana.admin(
+        "POST", f"/api/serviceaccounts/{account['id']}/tokens", json={"name": "shared"}
+    )
     assert (response.status_code, response.content) == (400, DUPLICATE)
-    assert "409" in spec.document["paths"]["/serviceaccounts/{serviceAccountId}/tokens"]["post"]["responses"]
+    assert (
+        "409"
+        in spec.document["paths"]["/serviceaccounts/{serviceAccountId}/tokens"]["post"]["responses"]
+    )
     spec.check(response, "POST", "/serviceaccounts/{serviceAccountId}/tokens")
 
 
@@ -63,7 +84,9 @@ def test_names_are_unique_per_org_across_sas_and_legacy_keys(grafana: Client) ->
     grafana.create_token(first["id"], "deploy")
     grafana.control("POST", "legacy_keys", {"name": "old", "role": "Viewer"})
     for name in ("deploy", "old"):
-        response = grafana.admin("POST", f"/api/serviceaccounts/{second['id']}/tokens", json={"name": name})
+        response = grafana.admin(
+            "POST", f"/api/serviceaccounts/{second['id']}/tokens", json={"name": name}
+        )
         assert (response.status_code, response.content) == (400, DUPLICATE)
     grafana.admin("POST", "/api/orgs", json={"name": "Other"})
     elsewhere = grafana.create_sa("third", org=2)
@@ -72,17 +95,29 @@ def test_names_are_unique_per_org_across_sas_and_legacy_keys(grafana: Client) ->
 
 def test_negative_ttl(grafana: Client) -> None:
     account = grafana.create_sa("neg")
-    response = grafana.admin("POST", f"/api/serviceaccounts/{account['id']}/tokens", json={"name": "n", "secondsToLive": -1})
+    response = grafana.admin(
+        "POST",
+        f"/api/serviceaccounts/{account['id']}/tokens",
+        json={"name": "n", "secondsToLive": -1},
+    )
     assert response.status_code == 400
-    assert response.content == (b'{"message":"invalid SecondsToLive value","messageId":"serviceaccounts.ErrInvalidInput",'
-                                b'"statusCode":400,"traceID":""}')
+    assert response.content == (
+        b'{"message":"invalid SecondsToLive value","messageId":"serviceaccounts.ErrInvalidInput",'
+        b'"statusCode":400,"traceID":""}'
+    )
 
 
-@pytest.mark.parametrize("payload", [{}, {"name": ""}, {"name": "x", "secondsToLive": "60"}, {"name": "x", "secondsToLive": 1.5}])
+@pytest.mark.parametrize(
+    "payload",
+    [{}, {"name": ""}, {"name": "x", "secondsToLive": "60"}, {"name": "x", "secondsToLive": 1.5}],
+)
 def test_bad_token_body(grafana: Client, payload: dict) -> None:
     account = grafana.create_sa("bad")
     response = grafana.admin("POST", f"/api/serviceaccounts/{account['id']}/tokens", json=payload)
-    assert (response.status_code, response.content) == (400, b'{"message":"Bad request data","traceID":""}')
+    assert (response.status_code, response.content) == (
+        400,
+        b'{"message":"Bad request data","traceID":""}',
+    )
 
 
 def test_unknown_sa_is_404_before_the_body_is_read(grafana: Client) -> None:
@@ -90,15 +125,26 @@ def test_unknown_sa_is_404_before_the_body_is_read(grafana: Client) -> None:
     assert (response.status_code, response.content) == (404, SA_NOT_FOUND)
 
 
-@pytest.mark.parametrize("ttl,status,body", [
-    (0, 400, b'{"message":"Number of seconds before expiration should be set"}'),
-    (3601, 400, b'{"message":"Number of seconds before expiration is greater than the global limit"}'),
-    (3600, 200, None),
-])
+@pytest.mark.parametrize(
+    "ttl,status,body",
+    [
+        (0, 400, b'{"message":"Number of seconds before expiration should be set"}'),
+        (
+            3601,
+            400,
+            b'{"message":"Number of seconds before expiration is greater than the global limit"}',
+        ),
+        (3600, 200, None),
+    ],
+)
 def test_global_max_ttl(grafana: Client, ttl: int, status: int, body: bytes) -> None:
     grafana.settings(api_key_max_seconds_to_live=3600)
     account = grafana.create_sa("capped")
-    response = grafana.admin("POST", f"/api/serviceaccounts/{account['id']}/tokens", json={"name": "t", "secondsToLive": ttl})
+    response = grafana.admin(
+        "POST",
+        f"/api/serviceaccounts/{account['id']}/tokens",
+        json={"name": "t", "secondsToLive": ttl},
+    )
     assert response.status_code == status
     if body is not None:
         assert response.content == body and response.headers["Content-Type"] == JSON
@@ -109,15 +155,22 @@ def test_day_limit_answers_in_plain_text(grafana: Client, ttl: int, status: int)
     grafana.control("POST", "clock", {"now": "2030-01-01T12:00:00Z"})
     grafana.settings(token_expiration_day_limit=1)
     account = grafana.create_sa("limited")
-    response = grafana.admin("POST", f"/api/serviceaccounts/{account['id']}/tokens", json={"name": "t", "secondsToLive": ttl})
+    response = grafana.admin(
+        "POST",
+        f"/api/serviceaccounts/{account['id']}/tokens",
+        json={"name": "t", "secondsToLive": ttl},
+    )
     assert response.status_code == status
     if status == 400:
         assert response.headers["Content-Type"] == TEXT
-        assert response.text == ("The expiration date input exceeds the limit for service account access tokens "
-                                 "expiration date")
+        assert response.text == (
+            "The expiration date input exceeds the limit for service account access tokens "
+            "expiration date"
+        )
 
 
 # --- list ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("grafana", VERSIONS, indirect=True)
 def test_list_dto_order_and_sorting(grafana: Client, spec: Spec) -> None:
@@ -128,7 +181,11 @@ def test_list_dto_order_and_sorting(grafana: Client, spec: Spec) -> None:
     assert [item["name"] for item in response.json()] == ["alpha", "bravo", "charlie"]
     assert list(response.json()[0]) == TOKEN_KEYS
     first = response.json()[0]
-    assert (first["lastUsedAt"], first["expiration"], first["secondsUntilExpiration"]) == (None, None, 0)
+    assert (first["lastUsedAt"], first["expiration"], first["secondsUntilExpiration"]) == (
+        None,
+        None,
+        0,
+    )
     assert (first["hasExpired"], first["isRevoked"]) == (False, False)
     spec.check(response, "GET", "/serviceaccounts/{serviceAccountId}/tokens")
 
@@ -187,17 +244,24 @@ def test_failed_use_does_not_touch_last_used_at(grafana: Client) -> None:
 def test_revocation_shows_in_the_list(grafana: Client) -> None:
     account = grafana.create_sa("scanned")
     token = grafana.create_token(account["id"], "leaked")
-    assert grafana.control("POST", f"tokens/{token['id']}/revoke") == {"id": token["id"], "isRevoked": True}
+    assert grafana.control("POST", f"tokens/{token['id']}/revoke") == {
+        "id": token["id"],
+        "isRevoked": True,
+    }
     assert tokens_of(grafana, account["id"])[0]["isRevoked"] is True
 
 
 # --- delete -------------------------------------------------------------------------------
 
+
 def test_delete_token(grafana: Client) -> None:
     account = grafana.create_sa("deleter")
     token = grafana.create_token(account["id"], "gone")
     response = grafana.admin("DELETE", f"/api/serviceaccounts/{account['id']}/tokens/{token['id']}")
-    assert (response.status_code, response.content) == (200, b'{"message":"Service account token deleted"}')
+    assert (response.status_code, response.content) == (
+        200,
+        b'{"message":"Service account token deleted"}',
+    )
     assert tokens_of(grafana, account["id"]) == []
     assert grafana.call("GET", "/api/org", token=token["key"]).status_code == 401
 
@@ -206,18 +270,28 @@ def test_delete_unknown_token_is_404(grafana: Client) -> None:
     account = grafana.create_sa("deleter")
     response = grafana.admin("DELETE", f"/api/serviceaccounts/{account['id']}/tokens/777")
     assert response.status_code == 404
-    assert response.content == (b'{"message":"service account token not found",'
-                                b'"messageId":"serviceaccounts.ErrTokenNotFound","statusCode":404,"traceID":""}')
+    assert response.content == (
+        b'{"message":"service account token not found",'
+        b'"messageId":"serviceaccounts.ErrTokenNotFound","statusCode":404,"traceID":""}'
+    )
 
 
 def test_delete_token_of_another_sa_is_404(grafana: Client) -> None:
     owner, other = grafana.create_sa("owner"), grafana.create_sa("other")
     token = grafana.create_token(owner["id"], "mine")
-    assert grafana.admin("DELETE", f"/api/serviceaccounts/{other['id']}/tokens/{token['id']}").status_code == 404
+    assert (
+        grafana.admin(
+            "DELETE", f"/api/serviceaccounts/{other['id']}/tokens/{token['id']}"
+        ).status_code
+        == 404
+    )
     assert len(tokens_of(grafana, owner["id"])) == 1
 
 
 def test_delete_non_integer_token_id_is_400(grafana: Client) -> None:
     account = grafana.create_sa("deleter")
     response = grafana.admin("DELETE", f"/api/serviceaccounts/{account['id']}/tokens/abc")
-    assert (response.status_code, response.content) == (400, b'{"message":"Token ID is invalid","traceID":""}')
+    assert (response.status_code, response.content) == (
+        400,
+        b'{"message":"Token ID is invalid","traceID":""}',
+    )

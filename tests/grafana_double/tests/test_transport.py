@@ -1,4 +1,5 @@
 """The process and the wire: CLI flags, port/pid files, signals, keep-alive, HTTPS, sub-path."""
+
 from __future__ import annotations
 
 import datetime
@@ -17,11 +18,10 @@ from typing import Iterator, Tuple
 
 import pytest
 import requests
-
 from double_support import DOUBLE_ROOT, Client, DoubleProcess
 
-
 # --- process lifecycle --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_signal_shuts_down_cleanly(tmp_path: Path, signum: int) -> None:
@@ -39,10 +39,17 @@ def test_signal_shuts_down_cleanly(tmp_path: Path, signum: int) -> None:
     idle.close()
 
 
-@pytest.mark.parametrize("args", [["--cert", "x.pem"], ["--admin", "nocolon"], ["--version", "8.0"]])
+@pytest.mark.parametrize(
+    "args", [["--cert", "x.pem"], ["--admin", "nocolon"], ["--version", "8.0"]]
+)
 def test_bad_command_lines_exit_2(args: list) -> None:
-    result = subprocess.run([sys.executable, "-m", "grafana_double", *args], env=dict(os.environ, PYTHONPATH=str(DOUBLE_ROOT)),
-                            capture_output=True, timeout=30, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "grafana_double", *args],
+        env=dict(os.environ, PYTHONPATH=str(DOUBLE_ROOT)),
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
     assert result.returncode == 2 and b"usage:" in result.stderr
 
 
@@ -52,14 +59,26 @@ def find_python39() -> str:
     candidates = sorted(str(path) for path in pyenv.glob("versions/3.9*/bin/python3"))
     candidates.append(shutil.which("python3.9") or "")
     probe = "import sys; assert sys.version_info[:2] == (3, 9)"
-    return next((candidate for candidate in candidates if candidate and subprocess.run(
-        [candidate, "-c", probe], capture_output=True, timeout=30, check=False).returncode == 0), "")
+    return next(
+        (
+            candidate
+            for candidate in candidates
+            if candidate
+            and subprocess.run(
+                [candidate, "-c", probe], capture_output=True, timeout=30, check=False
+            ).returncode
+            == 0
+        ),
+        "",
+    )
 
 
 def test_runs_on_python_39(tmp_path: Path) -> None:
     python = find_python39()
     if not python:
-        pytest.skip("no Python 3.9 interpreter found (python3.9 on PATH or $PYENV_ROOT/versions/3.9*)")
+        pytest.skip(
+            "no Python 3.9 interpreter found (python3.9 on PATH or $PYENV_ROOT/versions/3.9*)"
+        )
     double = DoubleProcess(tmp_path, ["--version", "11.6"], python=python)
     try:
         client = Client(double.url)
@@ -74,9 +93,22 @@ def test_runs_on_python_39(tmp_path: Path) -> None:
 def configured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tuple[DoubleProcess, Path]]:
     workdir = tmp_path_factory.mktemp("configured")
     secrets_file = workdir / "secrets.txt"
-    double = DoubleProcess(workdir, ["--version", "10.4", "--admin", "root:s3cret:with-colon", "--disable-basic-auth",
-                                     "--api-key-max-seconds-to-live", "600", "--token-expiration-day-limit", "2",
-                                     "--secrets-file", str(secrets_file)])
+    double = DoubleProcess(
+        workdir,
+        [
+            "--version",
+            "10.4",
+            "--admin",
+            "root:s3cret:with-colon",
+            "--disable-basic-auth",
+            "--api-key-max-seconds-to-live",
+            "600",
+            "--token-expiration-day-limit",
+            "2",
+            "--secrets-file",
+            str(secrets_file),
+        ],
+    )
     yield double, secrets_file
     assert double.stop() == 0
 
@@ -84,8 +116,13 @@ def configured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tuple[Doubl
 def test_cli_settings_are_the_reset_state(configured: Tuple[DoubleProcess, Path]) -> None:
     client = Client(configured[0].url, admin=("root", "s3cret:with-colon"))
     client.reset()
-    assert client.control("GET", "settings") == {"basic_auth_enabled": False, "api_key_max_seconds_to_live": 600,
-                                                 "token_expiration_day_limit": 2, "version": "10.4", "database_ok": True}
+    assert client.control("GET", "settings") == {
+        "basic_auth_enabled": False,
+        "api_key_max_seconds_to_live": 600,
+        "token_expiration_day_limit": 2,
+        "version": "10.4",
+        "database_ok": True,
+    }
     assert client.admin("GET", "/api/user").status_code == 401
     client.settings(basic_auth_enabled=True)
     assert client.admin("GET", "/api/user").json()["login"] == "root"
@@ -107,6 +144,7 @@ def test_secrets_file_collects_keys_and_passwords(configured: Tuple[DoubleProces
 
 # --- wire behaviour -------------------------------------------------------------------------------
 
+
 def port_of(grafana: Client) -> int:
     return int(grafana.base_url.rsplit(":", 1)[1])
 
@@ -120,9 +158,13 @@ def test_keep_alive_serves_many_requests_on_one_connection(grafana: Client) -> N
     connection.request("GET", "/api/user")  # a 401 must not close the connection either
     second = connection.getresponse()
     second.read()
-    connection.request("POST", "/api/serviceaccounts", body=iter([b'{"name":', b'"chunky"}']),
-                       headers={"Authorization": "Basic YWRtaW46YWRtaW4=", "Transfer-Encoding": "chunked"},
-                       encode_chunked=True)
+    connection.request(
+        "POST",
+        "/api/serviceaccounts",
+        body=iter([b'{"name":', b'"chunky"}']),
+        headers={"Authorization": "Basic YWRtaW46YWRtaW4=", "Transfer-Encoding": "chunked"},
+        encode_chunked=True,
+    )
     third = connection.getresponse()
     assert third.status == 201 and b"chunky" in third.read()
     assert (first.version, first.status, second.status) == (11, 200, 401)
@@ -136,10 +178,18 @@ def test_concurrent_writes_are_atomic(grafana: Client) -> None:
     def create(index: int) -> Tuple[int, int]:
         with requests.Session() as session:
             session.trust_env = False
-            made = session.post(f"{grafana.base_url}/api/serviceaccounts", json={"name": f"sa {index}"},
-                                auth=("admin", "admin"), timeout=30)
-            token = session.post(f"{grafana.base_url}/api/serviceaccounts/{account['id']}/tokens",
-                                 json={"name": "only-one"}, auth=("admin", "admin"), timeout=30)
+            made = session.post(
+                f"{grafana.base_url}/api/serviceaccounts",
+                json={"name": f"sa {index}"},
+                auth=("admin", "admin"),
+                timeout=30,
+            )
+            token = session.post(
+                f"{grafana.base_url}/api/serviceaccounts/{account['id']}/tokens",
+                json={"name": "only-one"},
+                auth=("admin", "admin"),
+                timeout=30,
+            )
             return made.status_code, token.status_code
 
     with ThreadPoolExecutor(max_workers=16) as pool:
@@ -152,6 +202,7 @@ def test_concurrent_writes_are_atomic(grafana: Client) -> None:
 
 # --- HTTPS ------------------------------------------------------------------------------------------
 
+
 def make_certificate(directory: Path) -> Tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1: ``cryptography`` if importable, else openssl."""
     cert, key = directory / "cert.pem", directory / "key.pem"
@@ -160,9 +211,29 @@ def make_certificate(directory: Path) -> Tuple[Path, Path]:
     except ImportError:
         if not shutil.which("openssl"):
             pytest.skip("neither the cryptography package nor the openssl CLI is available")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                        "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-                       check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
     return cert, key
 
 
@@ -176,15 +247,28 @@ def write_with_cryptography(cert_path: Path, key_path: Path) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-                   .not_valid_after(now + datetime.timedelta(days=1))
-                   .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-                   .sign(key, hashes.SHA256()))
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -208,7 +292,9 @@ def test_https_serves_the_api(https_double: Tuple[DoubleProcess, Path]) -> None:
         Client(double.url).call("GET", "/api/health")  # untrusted without the CA
 
 
-def test_plain_http_to_the_https_port_gets_no_api_answer(https_double: Tuple[DoubleProcess, Path]) -> None:
+def test_plain_http_to_the_https_port_gets_no_api_answer(
+    https_double: Tuple[DoubleProcess, Path],
+) -> None:
     double = https_double[0]
     with pytest.raises(requests.exceptions.ConnectionError):
         requests.get(f"http://127.0.0.1:{double.port}/api/health", timeout=5)
@@ -217,6 +303,7 @@ def test_plain_http_to_the_https_port_gets_no_api_answer(https_double: Tuple[Dou
 
 
 # --- sub-path ---------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def sub_path_double(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DoubleProcess]:
@@ -238,9 +325,13 @@ def test_api_lives_under_the_prefix(sub_path: Client) -> None:
     for path in ("/api/health", "/grafanax/api/health", "/"):
         outside = root.admin("GET", path)
         assert (outside.status_code, outside.content) == (404, b'{"message":"Not found"}\n')
-    assert root.control("GET", "settings")["version"] == "12.2"  # control API answers at the root too
+    assert (
+        root.control("GET", "settings")["version"] == "12.2"
+    )  # control API answers at the root too
     key = sub_path.key_for("Editor", "behind-proxy")
-    saved = sub_path.call("POST", "/api/dashboards/db", token=key, json={"dashboard": {"title": "Sub", "uid": "s1"}})
+    saved = sub_path.call(
+        "POST", "/api/dashboards/db", token=key, json={"dashboard": {"title": "Sub", "uid": "s1"}}
+    )
     assert saved.json()["url"] == "/grafana/d/s1/sub"
     paths = [entry["path"] for entry in sub_path.control("GET", "requests")]
     assert paths[0] == "/grafana/api/health" and "/api/health" in paths

@@ -1,12 +1,28 @@
 """Contract §8: /api/user per release, /api/org, org switching by header; /api/orgs."""
+
 from __future__ import annotations
 
 import pytest
-
 from double_support import JSON, VERSIONS, Client, Spec, ordered_keys
 
-USER_KEYS = ["id", "uid", "email", "name", "login", "theme", "orgId", "isGrafanaAdmin", "isDisabled", "isExternal",
-             "isExternallySynced", "isGrafanaAdminExternallySynced", "authLabels", "updatedAt", "createdAt", "avatarUrl"]
+USER_KEYS = [
+    "id",
+    "uid",
+    "email",
+    "name",
+    "login",
+    "theme",
+    "orgId",
+    "isGrafanaAdmin",
+    "isDisabled",
+    "isExternal",
+    "isExternallySynced",
+    "isGrafanaAdminExternallySynced",
+    "authLabels",
+    "updatedAt",
+    "createdAt",
+    "avatarUrl",
+]
 ZERO = "0001-01-01T00:00:00Z"
 
 
@@ -14,11 +30,18 @@ ZERO = "0001-01-01T00:00:00Z"
 def test_user_for_basic_admin(grafana: Client, spec: Spec) -> None:
     response = grafana.admin("GET", "/api/user")
     assert response.status_code == 200
-    expected_keys = USER_KEYS if grafana.version != "9.5" else [key for key in USER_KEYS if key != "uid"]
+    expected_keys = (
+        USER_KEYS if grafana.version != "9.5" else [key for key in USER_KEYS if key != "uid"]
+    )
     assert ordered_keys(response) == expected_keys
     body = response.json()
     assert (body["id"], body["login"], body["email"], body["orgId"], body["isGrafanaAdmin"]) == (
-        1, "admin", "admin@localhost", 1, True)
+        1,
+        "admin",
+        "admin@localhost",
+        1,
+        True,
+    )
     spec.check(response, "GET", "/user")
 
 
@@ -28,10 +51,23 @@ def test_user_for_sa_token_is_synthetic_in_12(grafana: Client, spec: Spec) -> No
     response = grafana.call("GET", "/api/user", token=key)
     assert response.status_code == 200
     assert response.json() == {
-        "id": 0, "uid": f"service-account:{account['id']}", "email": "sa-1-robot-one", "name": "Robot One",
-        "login": "sa-1-robot-one", "theme": "", "orgId": 1, "isGrafanaAdmin": False, "isDisabled": False,
-        "isExternal": False, "isExternallySynced": False, "isGrafanaAdminExternallySynced": False,
-        "authLabels": None, "updatedAt": ZERO, "createdAt": ZERO, "avatarUrl": ""}
+        "id": 0,
+        "uid": f"service-account:{account['id']}",
+        "email": "sa-1-robot-one",
+        "name": "Robot One",
+        "login": "sa-1-robot-one",
+        "theme": "",
+        "orgId": 1,
+        "isGrafanaAdmin": False,
+        "isDisabled": False,
+        "isExternal": False,
+        "isExternallySynced": False,
+        "isGrafanaAdminExternallySynced": False,
+        "authLabels": None,
+        "updatedAt": ZERO,
+        "createdAt": ZERO,
+        "avatarUrl": "",
+    }
     assert ordered_keys(response) == USER_KEYS
     assert "isServiceAccount" not in response.json()
     spec.check(response, "GET", "/user")
@@ -41,7 +77,10 @@ def test_user_for_sa_token_is_synthetic_in_12(grafana: Client, spec: Spec) -> No
 def test_user_for_sa_token_is_forbidden_in_10_and_11(grafana: Client) -> None:
     key = grafana.key_for("Admin", "robot")
     response = grafana.call("GET", "/api/user", token=key)
-    assert (response.status_code, response.content) == (403, b'{"message":"Endpoint only available for users"}')
+    assert (response.status_code, response.content) == (
+        403,
+        b'{"message":"Endpoint only available for users"}',
+    )
     assert response.headers["Content-Type"] == JSON
 
 
@@ -49,14 +88,21 @@ def test_user_for_sa_token_is_forbidden_in_10_and_11(grafana: Client) -> None:
 def test_user_for_sa_token_is_its_real_row_in_9(grafana: Client) -> None:
     account, key = grafana.token_for("Viewer", "robot")
     body = grafana.call("GET", "/api/user", token=key).json()
-    assert (body["id"], body["login"], body["email"], body["isGrafanaAdmin"]) == (account["id"], "sa-robot", "sa-robot", False)
+    assert (body["id"], body["login"], body["email"], body["isGrafanaAdmin"]) == (
+        account["id"],
+        "sa-robot",
+        "sa-robot",
+        False,
+    )
 
 
 @pytest.mark.parametrize("grafana", VERSIONS, indirect=True)
 def test_current_org(grafana: Client, spec: Spec) -> None:
     response = grafana.admin("GET", "/api/org")
-    assert response.content == (b'{"id":1,"name":"Main Org.","address":{"address1":"","address2":"","city":"",'
-                                b'"zipCode":"","state":"","country":""}}')
+    assert response.content == (
+        b'{"id":1,"name":"Main Org.","address":{"address1":"","address2":"","city":"",'
+        b'"zipCode":"","state":"","country":""}}'
+    )
     spec.check(response, "GET", "/org")
 
 
@@ -88,9 +134,18 @@ def test_sa_token_is_bound_to_its_org(grafana: Client) -> None:
 
 def test_target_org_query_wins_over_the_header(grafana: Client) -> None:
     key = grafana.key_for("Viewer", "q")
-    assert grafana.call("GET", "/api/org", token=key, org=2, params={"targetOrgId": "1"}).status_code == 200
-    assert grafana.call("GET", "/api/org", token=key, org=1, params={"targetOrgId": "2"}).status_code == 401
-    assert grafana.call("GET", "/api/org", token=key, org=1, params={"targetOrgId": "x"}).status_code == 200
+    assert (
+        grafana.call("GET", "/api/org", token=key, org=2, params={"targetOrgId": "1"}).status_code
+        == 200
+    )
+    assert (
+        grafana.call("GET", "/api/org", token=key, org=1, params={"targetOrgId": "2"}).status_code
+        == 401
+    )
+    assert (
+        grafana.call("GET", "/api/org", token=key, org=1, params={"targetOrgId": "x"}).status_code
+        == 200
+    )
 
 
 @pytest.mark.parametrize("grafana", ["9.5"], indirect=True)
@@ -102,9 +157,13 @@ def test_9_ignores_the_org_header_for_keys(grafana: Client) -> None:
 
 # --- /api/orgs ------------------------------------------------------------------------------
 
+
 def test_create_org(grafana: Client, spec: Spec) -> None:
     response = grafana.admin("POST", "/api/orgs", json={"name": "Platform"})
-    assert (response.status_code, response.content) == (200, b'{"message":"Organization created","orgId":2}')
+    assert (response.status_code, response.content) == (
+        200,
+        b'{"message":"Organization created","orgId":2}',
+    )
     spec.check(response, "POST", "/orgs")
     taken = grafana.admin("POST", "/api/orgs", json={"name": "Platform"})
     assert (taken.status_code, taken.json()["message"]) == (409, "Organization name taken")
@@ -115,9 +174,15 @@ def test_list_orgs(grafana: Client, spec: Spec) -> None:
     grafana.admin("POST", "/api/orgs", json={"name": "Beta"})
     grafana.admin("POST", "/api/orgs", json={"name": "Alpha"})
     response = grafana.admin("GET", "/api/orgs")
-    assert response.json() == [{"id": 3, "name": "Alpha"}, {"id": 2, "name": "Beta"}, {"id": 1, "name": "Main Org."}]
+    assert response.json() == [
+        {"id": 3, "name": "Alpha"},
+        {"id": 2, "name": "Beta"},
+        {"id": 1, "name": "Main Org."},
+    ]
     spec.check(response, "GET", "/orgs")
-    assert grafana.admin("GET", "/api/orgs", params={"query": "alp"}).json() == [{"id": 3, "name": "Alpha"}]
+    assert grafana.admin("GET", "/api/orgs", params={"query": "alp"}).json() == [
+        {"id": 3, "name": "Alpha"}
+    ]
 
 
 def test_created_org_makes_the_creator_its_admin(grafana: Client) -> None:

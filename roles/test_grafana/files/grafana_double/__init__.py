@@ -9,6 +9,7 @@ In-process use (the usual way is the command line, ``python -m grafana_double``)
     server = DoubleHTTPServer("127.0.0.1", 0, Double(Config(version="11.6")))
     threading.Thread(target=server.serve_forever, daemon=True).start()
 """
+
 from .app import Config, Double
 from .profiles import PROFILES, Profile
 from .server import DoubleHTTPServer

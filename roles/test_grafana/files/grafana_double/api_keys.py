@@ -1,4 +1,5 @@
 """Legacy API keys: ``/api/auth/keys`` and ``/api/serviceaccounts/migrate*`` (contract §9)."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
@@ -12,8 +13,10 @@ from .store import ApiKey, Conflict, User, generate_login
 
 KEY_FORM = {"name": STRING, "role": STRING, "secondsToLive": INT64}
 MAX_LISTED = 100
-GONE_MESSAGE = ("this endpoint has been removed, please use POST /api/serviceaccounts and "
-                "POST /api/serviceaccounts/{id}/tokens instead")
+GONE_MESSAGE = (
+    "this endpoint has been removed, please use POST /api/serviceaccounts and "
+    "POST /api/serviceaccounts/{id}/tokens instead"
+)
 MIGRATION_ATTEMPTS = 11  # the plain name, then suffixes -001 … -010
 
 
@@ -30,8 +33,11 @@ def key_dto(key: ApiKey) -> Dict[str, Any]:
 def list_keys(ctx: Ctx) -> Response:
     """GET /api/auth/keys: plain keys of the org, expired ones only with ``includeExpired``."""
     include_expired = ctx.query_bool("includeExpired")
-    rows = [key for key in ctx.store.plain_keys(ctx.org_id)
-            if include_expired or key.expires is None or key.expires > ctx.now]
+    rows = [
+        key
+        for key in ctx.store.plain_keys(ctx.org_id)
+        if include_expired or key.expires is None or key.expires > ctx.now
+    ]
     rows.sort(key=lambda key: key.name)
     return ok_json(200, [key_dto(key) for key in rows[:MAX_LISTED]])
 
@@ -48,9 +54,13 @@ def create_key(ctx: Ctx) -> Response:
     if seconds_to_live < 0:
         raise Abort(api_error(ctx.profile, 400, "Negative value for SecondsToLive"))
     try:
-        key, plaintext = ctx.store.add_legacy_key(ctx.org_id, form["name"], form["role"], seconds_to_live)
+        key, plaintext = ctx.store.add_legacy_key(
+            ctx.org_id, form["name"], form["role"], seconds_to_live
+        )
     except Conflict:
-        raise Abort(api_error(ctx.profile, 409, "API Key Organization ID And Name Must Be Unique")) from None
+        raise Abort(
+            api_error(ctx.profile, 409, "API Key Organization ID And Name Must Be Unique")
+        ) from None
     return ok_json(200, {"id": key.id, "name": key.name, "key": plaintext})
 
 
@@ -77,7 +87,8 @@ def _convert(ctx: Ctx, key: ApiKey) -> Optional[User]:
         login = generate_login("sa-autogen", key.org_id, key.name) + suffix
         try:
             account = ctx.store.create_service_account(
-                key.org_id, f"sa-autogen-{key.name}{suffix}", key.role, False, login=login)
+                key.org_id, f"sa-autogen-{key.name}{suffix}", key.role, False, login=login
+            )
         except Conflict:
             continue
         ctx.store.attach_key(key, account)
@@ -91,10 +102,16 @@ def migrate_all(ctx: Ctx) -> Response:
     failed: List[int] = [key.id for key in keys if _convert(ctx, key) is None]
     if ctx.profile.migrate != "11":
         return success("API keys migrated to service accounts")
-    return ok_json(500 if failed else 200, {
-        "total": len(keys), "migrated": len(keys) - len(failed), "failed": len(failed),
-        "failedApikeyIDs": failed, "failedDetails": [f"failed to migrate API key {key_id}" for key_id in failed],
-    })
+    return ok_json(
+        500 if failed else 200,
+        {
+            "total": len(keys),
+            "migrated": len(keys) - len(failed),
+            "failed": len(failed),
+            "failedApikeyIDs": failed,
+            "failedDetails": [f"failed to migrate API key {key_id}" for key_id in failed],
+        },
+    )
 
 
 def migrate_key(ctx: Ctx) -> Response:
@@ -105,4 +122,6 @@ def migrate_key(ctx: Ctx) -> Response:
     key = _plain_key(ctx, key_id)
     if key is None or _convert(ctx, key) is None:
         raise Abort(api_error(ctx.profile, 500, "Error converting API key"))
-    return success("Service accounts converted" if ctx.profile.migrate == "9" else "Service accounts migrated")
+    return success(
+        "Service accounts converted" if ctx.profile.migrate == "9" else "Service accounts migrated"
+    )

@@ -1,4 +1,5 @@
 """The rest of the modelled API: user, org, orgs, dashboards, health (contract §7, §8, §10)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -25,20 +26,45 @@ def user_profile(ctx: Ctx, user: User, org_id: int) -> Dict[str, Any]:
     dto: Dict[str, Any] = {"id": user.id}
     if ctx.profile.user_uid:
         dto["uid"] = user.uid
-    dto.update(email=user.email, name=user.name, login=user.login, theme="", orgId=org_id,
-               isGrafanaAdmin=user.is_server_admin, isDisabled=user.is_disabled, isExternal=False,
-               isExternallySynced=False, isGrafanaAdminExternallySynced=False, authLabels=[],
-               updatedAt=rfc3339(user.updated), createdAt=rfc3339(user.created), avatarUrl=_gravatar(user.email))
+    dto.update(
+        email=user.email,
+        name=user.name,
+        login=user.login,
+        theme="",
+        orgId=org_id,
+        isGrafanaAdmin=user.is_server_admin,
+        isDisabled=user.is_disabled,
+        isExternal=False,
+        isExternallySynced=False,
+        isGrafanaAdminExternallySynced=False,
+        authLabels=[],
+        updatedAt=rfc3339(user.updated),
+        createdAt=rfc3339(user.created),
+        avatarUrl=_gravatar(user.email),
+    )
     return dto
 
 
 def synthetic_profile(account: User, org_id: int) -> Dict[str, Any]:
     """12.x: what ``GET /api/user`` builds for a service-account identity (no DB row read)."""
-    return {"id": 0, "uid": f"service-account:{account.id}", "email": account.email, "name": account.name,
-            "login": account.login, "theme": "", "orgId": org_id, "isGrafanaAdmin": False,
-            "isDisabled": False, "isExternal": False, "isExternallySynced": False,
-            "isGrafanaAdminExternallySynced": False, "authLabels": None, "updatedAt": ZERO_TIME,
-            "createdAt": ZERO_TIME, "avatarUrl": ""}
+    return {
+        "id": 0,
+        "uid": f"service-account:{account.id}",
+        "email": account.email,
+        "name": account.name,
+        "login": account.login,
+        "theme": "",
+        "orgId": org_id,
+        "isGrafanaAdmin": False,
+        "isDisabled": False,
+        "isExternal": False,
+        "isExternallySynced": False,
+        "isGrafanaAdminExternallySynced": False,
+        "authLabels": None,
+        "updatedAt": ZERO_TIME,
+        "createdAt": ZERO_TIME,
+        "avatarUrl": "",
+    }
 
 
 def get_user(ctx: Ctx) -> Response:
@@ -61,7 +87,14 @@ def get_org(ctx: Ctx) -> Response:
     org = ctx.store.orgs.get(ctx.org_id)
     if org is None:
         return api_error(ctx.profile, 404, "Organization not found")
-    address = {"address1": "", "address2": "", "city": "", "zipCode": "", "state": "", "country": ""}
+    address = {
+        "address1": "",
+        "address2": "",
+        "city": "",
+        "zipCode": "",
+        "state": "",
+        "country": "",
+    }
     return ok_json(200, {"id": org.id, "name": org.name, "address": address})
 
 
@@ -87,13 +120,41 @@ def create_org(ctx: Ctx) -> Response:
 
 def home_dashboard(ctx: Ctx) -> Response:
     """GET /api/dashboards/home: a small built-in home dashboard."""
-    dashboard = {"annotations": {"list": []}, "editable": False, "panels": [], "schemaVersion": 39,
-                 "tags": [], "time": {"from": "now-6h", "to": "now"}, "title": "Home", "uid": "", "version": 0}
-    meta = {"isHome": True, "canSave": False, "canEdit": ROLE_RANK.get(ctx.caller.role, 0) >= 2,
-            "canAdmin": False, "canStar": False, "canDelete": False, "slug": "", "url": "",
-            "expires": ZERO_TIME, "created": ZERO_TIME, "updated": ZERO_TIME, "updatedBy": "", "createdBy": "",
-            "version": 0, "hasAcl": False, "isFolder": False, "folderId": 0, "folderUid": "",
-            "folderTitle": "General", "folderUrl": "", "provisioned": False, "provisionedExternalId": ""}
+    dashboard = {
+        "annotations": {"list": []},
+        "editable": False,
+        "panels": [],
+        "schemaVersion": 39,
+        "tags": [],
+        "time": {"from": "now-6h", "to": "now"},
+        "title": "Home",
+        "uid": "",
+        "version": 0,
+    }
+    meta = {
+        "isHome": True,
+        "canSave": False,
+        "canEdit": ROLE_RANK.get(ctx.caller.role, 0) >= 2,
+        "canAdmin": False,
+        "canStar": False,
+        "canDelete": False,
+        "slug": "",
+        "url": "",
+        "expires": ZERO_TIME,
+        "created": ZERO_TIME,
+        "updated": ZERO_TIME,
+        "updatedBy": "",
+        "createdBy": "",
+        "version": 0,
+        "hasAcl": False,
+        "isFolder": False,
+        "folderId": 0,
+        "folderUid": "",
+        "folderTitle": "General",
+        "folderUrl": "",
+        "provisioned": False,
+        "provisionedExternalId": "",
+    }
     return ok_json(200, {"dashboard": dashboard, "meta": meta})
 
 
@@ -108,12 +169,25 @@ def save_dashboard(ctx: Ctx) -> Response:
     title = dashboard.get("title")
     if not isinstance(title, str) or not title.strip():
         raise Abort(api_error(ctx.profile, 400, "Dashboard title cannot be empty"))
-    uid = dashboard.get("uid") if isinstance(dashboard.get("uid"), str) and dashboard.get("uid") else ""
-    saved = ctx.store.save_dashboard(ctx.org_id, uid or tokens.short_uid(), title, form.get("folderUid", ""))
+    uid = (
+        dashboard.get("uid")
+        if isinstance(dashboard.get("uid"), str) and dashboard.get("uid")
+        else ""
+    )
+    saved = ctx.store.save_dashboard(
+        ctx.org_id, uid or tokens.short_uid(), title, form.get("folderUid", "")
+    )
     slug = _slug(title)
-    body = {"folderUid": saved.folder_uid, "id": saved.id, "slug": slug, "status": "success",
-            "title": title, "uid": saved.uid, "url": f"{ctx.sub_path}/d/{saved.uid}/{slug}",
-            "version": saved.version}
+    body = {
+        "folderUid": saved.folder_uid,
+        "id": saved.id,
+        "slug": slug,
+        "status": "success",
+        "title": title,
+        "uid": saved.uid,
+        "url": f"{ctx.sub_path}/d/{saved.uid}/{slug}",
+        "version": saved.version,
+    }
     return ok_json(200, sorted_map(body))
 
 
@@ -121,7 +195,11 @@ def health(ctx: Ctx) -> Response:
     """GET|HEAD /api/health: never authenticates; two-space indented, struct order
     (9.x built it with simplejson, so its keys come out sorted)."""
     healthy = ctx.settings.database_ok
-    data = {"database": "ok" if healthy else "failing", "version": ctx.profile.version, "commit": ctx.profile.commit}
+    data = {
+        "database": "ok" if healthy else "failing",
+        "version": ctx.profile.version,
+        "commit": ctx.profile.commit,
+    }
     if ctx.profile.health_sorted_keys:
         data = sorted_map(data)
     return Response(200 if healthy else 503, marshal(data, indent=2).encode("utf-8"), JSON_UTF8)

@@ -1,4 +1,5 @@
 """``/api/serviceaccounts``: create, get, update, delete, search (contract §5)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -19,7 +20,9 @@ def avatar_url(name: str) -> str:
 
 
 def not_found(ctx: Ctx) -> Response:
-    return public_error(ctx.profile, 404, "serviceaccounts.ErrNotFound", "service account not found")
+    return public_error(
+        ctx.profile, 404, "serviceaccounts.ErrNotFound", "service account not found"
+    )
 
 
 def resolve_id(ctx: Ctx) -> int:
@@ -37,7 +40,9 @@ def resolve_id(ctx: Ctx) -> int:
 
 def invalid_id(ctx: Ctx) -> Response:
     """``validServiceAccountID`` (manager/service.go; contract §13 C6): id 0, 11.4+."""
-    return public_error(ctx.profile, 400, "serviceaccounts.ErrInvalidId", "invalid service account id specified")
+    return public_error(
+        ctx.profile, 400, "serviceaccounts.ErrInvalidId", "invalid service account id specified"
+    )
 
 
 def retrieve_failed(ctx: Ctx) -> Response:
@@ -64,11 +69,23 @@ def load(ctx: Ctx) -> User:
 def check_role(ctx: Ctx, role: str) -> None:
     """Same validation on create and update: known role (case-sensitive), not above the caller."""
     if role not in ctx.profile.roles:
-        raise Abort(public_error(ctx.profile, 400, "serviceaccounts.ErrInvalidRoleSpecified",
-                                 "invalid role specified"))
+        raise Abort(
+            public_error(
+                ctx.profile,
+                400,
+                "serviceaccounts.ErrInvalidRoleSpecified",
+                "invalid role specified",
+            )
+        )
     if ctx.profile.role_escalation_check and ROLE_RANK[role] > ROLE_RANK.get(ctx.caller.role, 0):
-        raise Abort(public_error(ctx.profile, 403, "serviceaccounts.ErrRoleForbidden",
-                                 "can not assign a role higher than user's role"))
+        raise Abort(
+            public_error(
+                ctx.profile,
+                403,
+                "serviceaccounts.ErrRoleForbidden",
+                "can not assign a role higher than user's role",
+            )
+        )
 
 
 def _access_control(ctx: Ctx) -> Dict[str, bool]:
@@ -81,7 +98,9 @@ def _head(ctx: Ctx, account: User) -> Dict[str, Any]:
     head: Dict[str, Any] = {"id": account.id}
     if ctx.profile.sa_uid:
         head["uid"] = account.uid
-    head.update(name=account.name, login=account.login, orgId=account.org_id, isDisabled=account.is_disabled)
+    head.update(
+        name=account.name, login=account.login, orgId=account.org_id, isDisabled=account.is_disabled
+    )
     return head
 
 
@@ -97,8 +116,13 @@ def sa_dto(ctx: Ctx, account: User, avatar: str, access_control: bool = False) -
 def sa_profile(ctx: Ctx, account: User, access_control: bool = False) -> Dict[str, Any]:
     """``ServiceAccountProfileDTO``: ``teams`` is never filled (null), ``tokens`` omitempty."""
     dto = _head(ctx, account)
-    dto.update(createdAt=rfc3339(account.created), updatedAt=rfc3339(account.updated),
-               avatarUrl=avatar_url(account.name), role=account.role, teams=None)
+    dto.update(
+        createdAt=rfc3339(account.created),
+        updatedAt=rfc3339(account.updated),
+        avatarUrl=avatar_url(account.name),
+        role=account.role,
+        teams=None,
+    )
     count = ctx.store.token_count(account.id)
     if count:
         dto["tokens"] = count
@@ -113,8 +137,13 @@ def create(ctx: Ctx) -> Response:
     role = form.get("role", "Viewer")
     check_role(ctx, role)
     try:
-        account = ctx.store.create_service_account(ctx.org_id, form["name"], role, form.get("isDisabled", False),
-                                                   login=login_for(ctx, form["name"]))
+        account = ctx.store.create_service_account(
+            ctx.org_id,
+            form["name"],
+            role,
+            form.get("isDisabled", False),
+            login=login_for(ctx, form["name"]),
+        )
     except Conflict:
         raise Abort(_conflict(ctx)) from None
     return ok_json(201, sa_dto(ctx, account, avatar=""))
@@ -130,7 +159,9 @@ def login_for(ctx: Ctx, name: str) -> str:
 def _conflict(ctx: Ctx) -> Response:
     if ctx.profile.legacy_sa_conflict:
         return api_error(ctx.profile, 400, "Failed to create service account")
-    return public_error(ctx.profile, 400, "serviceaccounts.ErrAlreadyExists", "service account already exists")
+    return public_error(
+        ctx.profile, 400, "serviceaccounts.ErrAlreadyExists", "service account already exists"
+    )
 
 
 def get(ctx: Ctx) -> Response:
@@ -152,8 +183,12 @@ def update(ctx: Ctx) -> Response:
     if account is None:
         raise Abort(not_found(ctx))
     _apply(ctx, account, form)
-    body = {"id": account.id, "message": "Service account updated", "name": account.name,
-            "serviceaccount": sa_profile(ctx, account)}
+    body = {
+        "id": account.id,
+        "message": "Service account updated",
+        "name": account.name,
+        "serviceaccount": sa_profile(ctx, account),
+    }
     return ok_json(200, sorted_map(body))
 
 
@@ -181,15 +216,22 @@ def search(ctx: Ctx) -> Response:
     window, page, per_page = ctx.paginate(matches)
     with_ac = ctx.query_bool("accesscontrol")
     items = [sa_dto(ctx, account, avatar_url(account.name), with_ac) for account in window]
-    return ok_json(200, {"totalCount": len(matches), "serviceAccounts": items, "page": page, "perPage": per_page})
+    return ok_json(
+        200,
+        {"totalCount": len(matches), "serviceAccounts": items, "page": page, "perPage": per_page},
+    )
 
 
 def _filtered(ctx: Ctx) -> List[User]:
     """``query`` is a case-insensitive LIKE on email, name, login; ``disabled`` beats ``expiredTokens``."""
     needle = ctx.query_str("query").lower()
-    accounts = [account for account in ctx.store.service_accounts(ctx.org_id)
-                if needle in account.email.lower() or needle in account.name.lower()
-                or needle in account.login.lower()]
+    accounts = [
+        account
+        for account in ctx.store.service_accounts(ctx.org_id)
+        if needle in account.email.lower()
+        or needle in account.name.lower()
+        or needle in account.login.lower()
+    ]
     if ctx.query_bool("disabled"):
         return [account for account in accounts if account.is_disabled]
     if ctx.query_bool("expiredTokens"):
@@ -198,4 +240,7 @@ def _filtered(ctx: Ctx) -> List[User]:
 
 
 def _has_expired_token(ctx: Ctx, account: User) -> bool:
-    return any(key.expires is not None and key.expires <= int(ctx.now) for key in ctx.store.tokens_of(account.id))
+    return any(
+        key.expires is not None and key.expires <= int(ctx.now)
+        for key in ctx.store.tokens_of(account.id)
+    )

@@ -1,4 +1,5 @@
 """``/api/serviceaccounts/:id/tokens``: list, create, delete (contract §6)."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, Optional
@@ -14,8 +15,9 @@ TOKEN_FORM = {"name": STRING, "secondsToLive": INT64}
 MAX_LISTED = 300
 SEVEN_DAYS = 7 * 24 * 3600
 DAY = 24 * 3600
-DAY_LIMIT_TEXT = ("The expiration date input exceeds the limit for service account access tokens "
-                  "expiration date")
+DAY_LIMIT_TEXT = (
+    "The expiration date input exceeds the limit for service account access tokens expiration date"
+)
 
 
 def _time(value: Optional[float]) -> Optional[str]:
@@ -28,9 +30,16 @@ def token_dto(key: ApiKey, now: float) -> Dict[str, Any]:
     seconds_left = 0.0
     if key.expires is not None and not has_expired and key.expires < now + SEVEN_DAYS:
         seconds_left = key.expires - now
-    return {"id": key.id, "name": key.name, "created": rfc3339(key.created),
-            "lastUsedAt": _time(key.last_used_at), "expiration": _time(key.expires),
-            "secondsUntilExpiration": seconds_left, "hasExpired": has_expired, "isRevoked": key.is_revoked}
+    return {
+        "id": key.id,
+        "name": key.name,
+        "created": rfc3339(key.created),
+        "lastUsedAt": _time(key.last_used_at),
+        "expiration": _time(key.expires),
+        "secondsUntilExpiration": seconds_left,
+        "hasExpired": has_expired,
+        "isRevoked": key.is_revoked,
+    }
 
 
 def list_tokens(ctx: Ctx) -> Response:
@@ -45,12 +54,22 @@ def check_ttl(ctx: Ctx, seconds_to_live: int) -> None:
     """The global max TTL and the day limit, in the handler's order (shared with legacy keys)."""
     limit = ctx.settings.api_key_max_seconds_to_live
     if limit != -1 and seconds_to_live == 0:
-        raise Abort(api_error(ctx.profile, 400, "Number of seconds before expiration should be set", False))
+        raise Abort(
+            api_error(ctx.profile, 400, "Number of seconds before expiration should be set", False)
+        )
     if limit != -1 and seconds_to_live > limit:
-        raise Abort(api_error(ctx.profile, 400,
-                              "Number of seconds before expiration is greater than the global limit", False))
+        raise Abort(
+            api_error(
+                ctx.profile,
+                400,
+                "Number of seconds before expiration is greater than the global limit",
+                False,
+            )
+        )
     days = ctx.settings.token_expiration_day_limit
-    if days > 0 and _truncate_day(go_add_seconds(ctx.now, seconds_to_live)) > _truncate_day(ctx.now + days * DAY):
+    if days > 0 and _truncate_day(go_add_seconds(ctx.now, seconds_to_live)) > _truncate_day(
+        ctx.now + days * DAY
+    ):
         raise Abort(plain(400, DAY_LIMIT_TEXT))
 
 
@@ -66,7 +85,11 @@ def create_token(ctx: Ctx) -> Response:
     seconds_to_live = form.get("secondsToLive", 0)
     check_ttl(ctx, seconds_to_live)
     if seconds_to_live < 0:
-        raise Abort(public_error(ctx.profile, 400, "serviceaccounts.ErrInvalidInput", "invalid SecondsToLive value"))
+        raise Abort(
+            public_error(
+                ctx.profile, 400, "serviceaccounts.ErrInvalidInput", "invalid SecondsToLive value"
+            )
+        )
     try:
         key, plaintext = ctx.store.add_sa_token(account, form["name"], seconds_to_live)
     except Conflict:
@@ -77,8 +100,12 @@ def create_token(ctx: Ctx) -> Response:
 def _duplicate(ctx: Ctx) -> Response:
     """``ErrDuplicateToken`` (models.go, errutil since PR #64299, March 2023): 400 on every
     profile, 9.5 included (contract §13 C2; the 409 form belongs to 9.1-9.3 only)."""
-    return public_error(ctx.profile, 400, "serviceaccounts.ErrTokenAlreadyExists",
-                        "service account token with given name already exists in the organization")
+    return public_error(
+        ctx.profile,
+        400,
+        "serviceaccounts.ErrTokenAlreadyExists",
+        "service account token with given name already exists in the organization",
+    )
 
 
 def delete_token(ctx: Ctx) -> Response:
@@ -89,11 +116,23 @@ def delete_token(ctx: Ctx) -> Response:
         raise Abort(api_error(ctx.profile, 400, "Token ID is invalid"))
     if ctx.profile.token_id_zero_check and token_id == 0:
         # validServiceAccountTokenID (manager/service.go), before the lookup (§13 C4).
-        raise Abort(public_error(ctx.profile, 400, "serviceaccounts.ErrInvalidTokenId",
-                                 "invalid service account token id specified"))
+        raise Abort(
+            public_error(
+                ctx.profile,
+                400,
+                "serviceaccounts.ErrInvalidTokenId",
+                "invalid service account token id specified",
+            )
+        )
     key = ctx.store.keys.get(token_id)
     if key is None or key.service_account_id != account.id:
-        raise Abort(public_error(ctx.profile, 404, "serviceaccounts.ErrTokenNotFound",
-                                 "service account token not found"))
+        raise Abort(
+            public_error(
+                ctx.profile,
+                404,
+                "serviceaccounts.ErrTokenNotFound",
+                "service account token not found",
+            )
+        )
     ctx.store.delete_key(key)
     return ok_json(200, {"message": "Service account token deleted"})

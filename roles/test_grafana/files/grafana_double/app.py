@@ -5,6 +5,7 @@ Order of work for one request, and why:
 2. queued faults, before anything Grafana does, since they stand for the network or a proxy;
 3. sub-path check, public health routes, authentication, route lookup, guards, handler.
 """
+
 from __future__ import annotations
 
 import sys
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple, Union
 
 from . import control, routes
-from .auth import AuthResult, Authenticator, error_response, header_value, requested_org
+from .auth import Authenticator, AuthResult, error_response, header_value, requested_org
 from .clock import Clock, iso
 from .context import Ctx, Request
 from .faults import Fault, FaultQueue
@@ -50,10 +51,12 @@ class Config:
     token_expiration_day_limit: int = 0
 
     def initial_settings(self) -> Settings:
-        return Settings(basic_auth_enabled=self.basic_auth_enabled,
-                        api_key_max_seconds_to_live=self.api_key_max_seconds_to_live,
-                        token_expiration_day_limit=self.token_expiration_day_limit,
-                        version=self.version)
+        return Settings(
+            basic_auth_enabled=self.basic_auth_enabled,
+            api_key_max_seconds_to_live=self.api_key_max_seconds_to_live,
+            token_expiration_day_limit=self.token_expiration_day_limit,
+            version=self.version,
+        )
 
 
 class Double:
@@ -97,7 +100,7 @@ class Double:
     def _control_path(self, path: str) -> Optional[str]:
         for candidate in (path, self._api_path(path)):
             if candidate is not None and candidate.startswith(CONTROL_PREFIX):
-                return candidate[len(CONTROL_PREFIX):]
+                return candidate[len(CONTROL_PREFIX) :]
         return None
 
     def _api_path(self, path: str) -> Optional[str]:
@@ -106,7 +109,7 @@ class Double:
         if not prefix:
             return path
         if path == prefix or path.startswith(prefix + "/"):
-            return path[len(prefix):] or "/"
+            return path[len(prefix) :] or "/"
         return None
 
     def _fault_paths(self, path: str) -> List[str]:
@@ -116,7 +119,11 @@ class Double:
     def _faulted(self, fault: Fault, request: Request) -> Outcome:
         if fault.delay:
             time.sleep(fault.delay)  # outside the store lock: other requests proceed
-        served = self.serve(request) if fault.after_effect or (fault.status is None and not fault.drop) else None
+        served = (
+            self.serve(request)
+            if fault.after_effect or (fault.status is None and not fault.drop)
+            else None
+        )
         if fault.drop:
             return DROP
         if fault.status is not None:
@@ -125,12 +132,17 @@ class Double:
         return served
 
     def _record(self, request: Request, outcome: Outcome, received: float) -> None:
-        self.log.record({
-            "method": request.method, "path": request.raw_path, "query": request.query_string,
-            "status": outcome.status if isinstance(outcome, Response) else None,
-            "auth_scheme": auth_scheme(header_value(request.headers, "Authorization")),
-            "org_header": request.headers.get("x-grafana-org-id"), "time": iso(received),
-        })
+        self.log.record(
+            {
+                "method": request.method,
+                "path": request.raw_path,
+                "query": request.query_string,
+                "status": outcome.status if isinstance(outcome, Response) else None,
+                "auth_scheme": auth_scheme(header_value(request.headers, "Authorization")),
+                "org_header": request.headers.get("x-grafana-org-id"),
+                "time": iso(received),
+            }
+        )
 
     # Grafana ---------------------------------------------------------------------------
 
@@ -145,7 +157,9 @@ class Double:
     def _serve_locked(self, request: Request, api_path: str) -> Response:
         profile, now = self.profile, self.clock.now()
         route, params = routes.find(request.method, api_path, profile) or (None, {})
-        ctx = Ctx(request, params, profile, self.store, self.settings, now, None, self.config.sub_path)
+        ctx = Ctx(
+            request, params, profile, self.store, self.settings, now, None, self.config.sub_path
+        )
         if route is not None and route.public:
             return _run(route, ctx)
         auth = self._authenticate(request, profile, now)
@@ -159,12 +173,16 @@ class Double:
         return _guard(profile, route, auth) or _run(route, ctx)
 
     def _authenticate(self, request: Request, profile: Profile, now: float) -> AuthResult:
-        org = requested_org(profile, header_value(request.headers, "X-Grafana-Org-Id"), request.first("targetOrgId"))
+        org = requested_org(
+            profile, header_value(request.headers, "X-Grafana-Org-Id"), request.first("targetOrgId")
+        )
         authenticator = Authenticator(self.store, profile, now, self.settings.basic_auth_enabled)
         return authenticator.authenticate(header_value(request.headers, "Authorization"), org)
 
 
-def _resolve_sa_uid(store: Store, route: routes.Route, params: Dict[str, str], auth: AuthResult) -> bool:
+def _resolve_sa_uid(
+    store: Store, route: routes.Route, params: Dict[str, str], auth: AuthResult
+) -> bool:
     """``MiddlewareServiceAccountUIDResolver`` (contract §13 C5, PR #95401, 11.4).
 
     A group middleware on ``/api/serviceaccounts``: it runs after the context handler has

@@ -4,6 +4,7 @@ Failures are plain strings ("error kinds") until the very end, where ``error_res
 turns the kind into the bytes the active profile's writer would produce. That keeps the
 per-version body differences in one place.
 """
+
 from __future__ import annotations
 
 import base64
@@ -29,7 +30,10 @@ AUTHN_ERRORS = {
     "unknown": ("api-key.invalid", "Invalid API key"),
     "expired": ("api-key.expired", "Expired API key"),
     "revoked": ("api-key.revoked", "Revoked API key"),
-    "org_mismatch": ("api-key.organization-mismatch", "API key does not belong to the requested organization"),
+    "org_mismatch": (
+        "api-key.organization-mismatch",
+        "API key does not belong to the requested organization",
+    ),
     "disabled": ("identity.disabled", "Unauthorized"),
     "password": ("password-auth.failed", "Invalid username or password"),
 }
@@ -71,7 +75,7 @@ def decode_basic(header: str) -> Optional[Tuple[str, str]]:
     if not header.startswith(BASIC):
         return None
     try:
-        decoded = base64.b64decode(header[len(BASIC):].encode("ascii"), validate=True)
+        decoded = base64.b64decode(header[len(BASIC) :].encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):
         return None
     login, separator, password = decoded.decode("utf-8", "replace").partition(":")
@@ -81,7 +85,7 @@ def decode_basic(header: str) -> Optional[Tuple[str, str]]:
 def authn_token(header: str) -> str:
     """The API-key client's token: after the case-sensitive ``Bearer `` or ``Basic api_key:``."""
     if header.startswith(BEARER):
-        return header[len(BEARER):]
+        return header[len(BEARER) :]
     basic = decode_basic(header)
     return basic[1] if basic and basic[0] == "api_key" else ""
 
@@ -141,7 +145,9 @@ class Authenticator:
 
     def _first_public(self, errors: List[str]) -> str:
         """``errors.As`` on the joined error: the first errutil error decides the body."""
-        public = (kind for kind in errors if kind != "unknown" or self.profile.unknown_key_is_public_error)
+        public = (
+            kind for kind in errors if kind != "unknown" or self.profile.unknown_key_is_public_error
+        )
         return next(public, "unknown")
 
     def _legacy(self, header: str, org: int) -> AuthResult:

@@ -4,6 +4,7 @@ Every notion of "now" (token expiry, ``created``, ``lastUsedAt``, the ``Date`` h
 request log) comes from here, so tests can expire a token by moving the clock instead of
 sleeping, and the collection's "trust the server's Date header" logic can be exercised.
 """
+
 from __future__ import annotations
 
 import threading

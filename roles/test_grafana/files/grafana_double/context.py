@@ -1,4 +1,5 @@
 """The request as the application sees it, and the per-request context handlers receive."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -31,13 +32,22 @@ class Request:
     _query: Dict[str, List[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def build(cls, method: str, target: str, header_pairs: Iterable[Tuple[str, str]], body: bytes) -> "Request":
+    def build(
+        cls, method: str, target: str, header_pairs: Iterable[Tuple[str, str]], body: bytes
+    ) -> "Request":
         headers: Dict[str, str] = {}
         for name, value in header_pairs:
             headers.setdefault(name.lower(), value)
         split = urlsplit(target)
-        return cls(method.upper(), target, headers, body, split.path or "/", split.query,
-                   parse_qs(split.query, keep_blank_values=True))
+        return cls(
+            method.upper(),
+            target,
+            headers,
+            body,
+            split.path or "/",
+            split.query,
+            parse_qs(split.query, keep_blank_values=True),
+        )
 
     @property
     def path(self) -> str:
@@ -97,4 +107,4 @@ class Ctx:
         per_page = self.query_int("perpage")
         per_page = per_page if per_page > 0 else DEFAULT_PER_PAGE
         page = max(self.query_int("page"), 1)
-        return items[(page - 1) * per_page:page * per_page], page, per_page
+        return items[(page - 1) * per_page : page * per_page], page, per_page

@@ -3,6 +3,7 @@
 No authentication, never logged in the request log, never faulted. Bodies are plain JSON;
 errors are ``{"error": "..."}`` with 400 (bad input) or 404 (unknown endpoint or object).
 """
+
 from __future__ import annotations
 
 import json
@@ -55,6 +56,7 @@ def _int(body: Dict[str, Any], key: str, default: int) -> int:
 
 # clock -------------------------------------------------------------------------------------
 
+
 def get_clock(double: "Double", request: Request, params: Dict[str, str]) -> Response:
     return _json({"now": iso(double.clock.now())})
 
@@ -75,6 +77,7 @@ def set_clock(double: "Double", request: Request, params: Dict[str, str]) -> Res
 
 
 # request log, faults, settings, secrets, reset ---------------------------------------------
+
 
 def get_requests(double: "Double", request: Request, params: Dict[str, str]) -> Response:
     return _json(double.log.entries())
@@ -129,6 +132,7 @@ def reset(double: "Double", request: Request, params: Dict[str, str]) -> Respons
 
 # seeding helpers ---------------------------------------------------------------------------
 
+
 def revoke_token(double: "Double", request: Request, params: Dict[str, str]) -> Response:
     """Set ``is_revoked`` on any key, as Grafana's secret scanning does."""
     with double.store.lock:
@@ -166,7 +170,11 @@ def seed_legacy_key(double: "Double", request: Request, params: Dict[str, str]) 
     with double.store.lock:
         try:
             key, plaintext = double.store.add_legacy_key(
-                _org(double, body), _text(body, "name"), _role(body, "Admin"), _int(body, "seconds_to_live", 0))
+                _org(double, body),
+                _text(body, "name"),
+                _role(body, "Admin"),
+                _int(body, "seconds_to_live", 0),
+            )
         except Conflict:
             raise ControlError(400, "a key with this name exists in the org") from None
     return _json({"id": key.id, "key": plaintext})
@@ -181,9 +189,14 @@ def seed_user(double: "Double", request: Request, params: Dict[str, str]) -> Res
     with double.store.lock:
         try:
             user = double.store.add_user(
-                _text(body, "login"), _text(body, "password"), _org(double, body), _role(body, "Viewer"),
-                server_admin=bool(body.get("server_admin", False)), email=str(body.get("email", "")),
-                extra_actions=extra)
+                _text(body, "login"),
+                _text(body, "password"),
+                _org(double, body),
+                _role(body, "Viewer"),
+                server_admin=bool(body.get("server_admin", False)),
+                email=str(body.get("email", "")),
+                extra_actions=extra,
+            )
         except Conflict:
             raise ControlError(400, "login or email already taken") from None
     double.secrets.add_password(body["password"])

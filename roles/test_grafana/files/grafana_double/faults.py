@@ -4,6 +4,7 @@ They let tests prove the collection's retry rules: idempotent requests retried o
 with ``Retry-After``, creates never retried blindly (``after_effect`` = the write happened
 but the answer was lost), timeouts (``delay``) and dropped connections (``drop``).
 """
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,19 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from .responses import TEXT, Response
 
-_KEYS = {"method", "path", "path_regex", "status", "body", "content_type", "headers",
-         "after_effect", "delay", "drop", "times"}
+_KEYS = {
+    "method",
+    "path",
+    "path_regex",
+    "status",
+    "body",
+    "content_type",
+    "headers",
+    "after_effect",
+    "delay",
+    "drop",
+    "times",
+}
 
 
 @dataclass
@@ -47,14 +59,24 @@ class Fault:
 
     def response(self) -> Response:
         assert self.status is not None
-        return Response(self.status, self.body.encode("utf-8"), self.content_type, tuple(self.headers.items()))
+        return Response(
+            self.status, self.body.encode("utf-8"), self.content_type, tuple(self.headers.items())
+        )
 
     def describe(self) -> Dict[str, Any]:
-        return {"method": self.method, "path": self.path,
-                "path_regex": self.path_regex.pattern if self.path_regex else None,
-                "status": self.status, "body": self.body, "content_type": self.content_type,
-                "headers": self.headers, "after_effect": self.after_effect, "delay": self.delay,
-                "drop": self.drop, "times": self.times}
+        return {
+            "method": self.method,
+            "path": self.path,
+            "path_regex": self.path_regex.pattern if self.path_regex else None,
+            "status": self.status,
+            "body": self.body,
+            "content_type": self.content_type,
+            "headers": self.headers,
+            "after_effect": self.after_effect,
+            "delay": self.delay,
+            "drop": self.drop,
+            "times": self.times,
+        }
 
 
 def _require(condition: bool, message: str) -> None:
@@ -64,8 +86,10 @@ def _require(condition: bool, message: str) -> None:
 
 def _number(spec: Mapping[str, Any], key: str, default: float) -> float:
     value = spec.get(key, default)
-    _require(isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0,
-             f"{key} must be a non-negative number")
+    _require(
+        isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0,
+        f"{key} must be a non-negative number",
+    )
     return float(value)
 
 
@@ -84,18 +108,33 @@ def parse_fault(spec: Any) -> Fault:
     _require(not unknown, f"unknown fault keys: {', '.join(sorted(unknown))}")
     _require(not ("path" in spec and "path_regex" in spec), "give path or path_regex, not both")
     status = spec.get("status")
-    _require(status is None or (isinstance(status, int) and 100 <= status <= 599), "status must be 100-599")
+    _require(
+        status is None or (isinstance(status, int) and 100 <= status <= 599),
+        "status must be 100-599",
+    )
     drop, after_effect = bool(spec.get("drop", False)), bool(spec.get("after_effect", False))
     delay = _number(spec, "delay", 0)
     _require(status is not None or drop or delay > 0, "a fault needs status, drop or delay")
     times = spec.get("times", 1)
-    _require(isinstance(times, int) and not isinstance(times, bool) and times >= 1, "times must be >= 1")
+    _require(
+        isinstance(times, int) and not isinstance(times, bool) and times >= 1, "times must be >= 1"
+    )
     body, content_type = _body(spec)
     regex = spec.get("path_regex")
     method = spec.get("method")
-    return Fault(method.upper() if isinstance(method, str) else None, spec.get("path"),
-                 re.compile(regex) if regex else None, status, body, content_type,
-                 dict(spec.get("headers") or {}), after_effect, delay, drop, times)
+    return Fault(
+        method.upper() if isinstance(method, str) else None,
+        spec.get("path"),
+        re.compile(regex) if regex else None,
+        status,
+        body,
+        content_type,
+        dict(spec.get("headers") or {}),
+        after_effect,
+        delay,
+        drop,
+        times,
+    )
 
 
 class FaultQueue:

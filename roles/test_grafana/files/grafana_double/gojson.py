@@ -4,6 +4,7 @@ Grafana is written in Go, and the collection's tests compare bodies byte for byt
 double must print JSON the way Go's ``encoding/json`` does and must accept request bodies
 the way Grafana's ``web.Bind`` does (lenient in some places, strict in others).
 """
+
 from __future__ import annotations
 
 import json

@@ -23,6 +23,7 @@ that one (``"changed": false``) and starts no second process. ``stop`` signals o
 whose command line is a double started for DIR (``/proc/PID/cmdline``, else ``ps``), waits
 until it is gone and its port is closed; it refuses to signal anything else.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,13 +46,25 @@ class LaunchError(RuntimeError):
 
 def command(python: str, workdir: Path, args: Sequence[str]) -> List[str]:
     """The double's argv: a free port by default (a later ``--port N`` in args wins)."""
-    return [python, "-m", "grafana_double", "--port", "0", "--port-file", str(workdir / "port"),
-            "--pid-file", str(workdir / "pid"), *args]
+    return [
+        python,
+        "-m",
+        "grafana_double",
+        "--port",
+        "0",
+        "--port-file",
+        str(workdir / "port"),
+        "--pid-file",
+        str(workdir / "pid"),
+        *args,
+    ]
 
 
 def child_env() -> Dict[str, str]:
     """The caller's environment with this package first on PYTHONPATH."""
-    paths = [str(PACKAGE_PARENT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    paths = [str(PACKAGE_PARENT)] + [
+        p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p
+    ]
     return dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
 
 
@@ -77,7 +90,9 @@ def cmdline(pid: int) -> List[str]:
     except OSError:
         return []
     try:  # no /proc (macOS, BSD): ps
-        out = subprocess.run(["ps", "-o", "args=", "-p", str(pid)], capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            ["ps", "-o", "args=", "-p", str(pid)], capture_output=True, text=True, check=False
+        )
     except OSError:
         return []
     return out.stdout.split()
@@ -117,10 +132,14 @@ def wait_for_port_file(workdir: Path, exited: Any, timeout: float) -> int:
         if text.isdigit():
             return int(text)
         if exited():
-            raise LaunchError(f"the double exited before listening; {workdir / 'double.log'}:\n"
-                              f"{_tail(workdir / 'double.log')}")
+            raise LaunchError(
+                f"the double exited before listening; {workdir / 'double.log'}:\n"
+                f"{_tail(workdir / 'double.log')}"
+            )
         time.sleep(0.02)
-    raise LaunchError(f"the double wrote no port file within {timeout:g} s; see {workdir / 'double.log'}")
+    raise LaunchError(
+        f"the double wrote no port file within {timeout:g} s; see {workdir / 'double.log'}"
+    )
 
 
 def _url(args: Sequence[str], port: int) -> str:
@@ -135,8 +154,13 @@ def _url(args: Sequence[str], port: int) -> str:
 class DoubleProcess:
     """One double as a child of this process; a context manager that stops it by PID."""
 
-    def __init__(self, workdir: Path, args: Sequence[str] = (), python: str = sys.executable,
-                 timeout: float = 15.0) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        args: Sequence[str] = (),
+        python: str = sys.executable,
+        timeout: float = 15.0,
+    ) -> None:
         workdir = Path(workdir)
         workdir.mkdir(parents=True, exist_ok=True)
         self.workdir = workdir
@@ -146,11 +170,18 @@ class DoubleProcess:
         self.stderr_path = workdir / "double.log"
         self.scheme = "https" if "--cert" in self.args else "http"
         with open(self.stderr_path, "wb") as log:
-            self.process = subprocess.Popen(command(python, workdir, self.args), env=child_env(),
-                                            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                            cwd=str(workdir))
+            self.process = subprocess.Popen(
+                command(python, workdir, self.args),
+                env=child_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=str(workdir),
+            )
         try:
-            self.port = wait_for_port_file(workdir, lambda: self.process.poll() is not None, timeout)
+            self.port = wait_for_port_file(
+                workdir, lambda: self.process.poll() is not None, timeout
+            )
         except LaunchError:
             self.stop()
             raise
@@ -189,15 +220,22 @@ class DoubleProcess:
 
 # --- detached: the command line the test_grafana role calls ----------------------------------
 
+
 def _running(workdir: Path) -> Optional[Dict[str, Any]]:
     pid_text, port_text = _read(workdir / "pid"), _read(workdir / "port")
-    if pid_text.isdigit() and port_text.isdigit() and _alive(int(pid_text)) and is_ours(int(pid_text), workdir):
+    if (
+        pid_text.isdigit()
+        and port_text.isdigit()
+        and _alive(int(pid_text))
+        and is_ours(int(pid_text), workdir)
+    ):
         return {"pid": int(pid_text), "port": int(port_text)}
     return None
 
 
-def start_detached(workdir: Path, args: Sequence[str], python: str = sys.executable,
-                   timeout: float = 30.0) -> Dict[str, Any]:
+def start_detached(
+    workdir: Path, args: Sequence[str], python: str = sys.executable, timeout: float = 30.0
+) -> Dict[str, Any]:
     """Start a double that outlives this process (its own session); idempotent per workdir."""
     workdir.mkdir(parents=True, exist_ok=True)
     running = _running(workdir)
@@ -206,9 +244,15 @@ def start_detached(workdir: Path, args: Sequence[str], python: str = sys.executa
     for stale in ("pid", "port"):
         (workdir / stale).unlink(missing_ok=True)
     with open(workdir / "double.log", "wb") as log:
-        process = subprocess.Popen(command(python, workdir, args), env=child_env(), stdin=subprocess.DEVNULL,
-                                   stdout=log, stderr=subprocess.STDOUT, cwd=str(workdir),
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command(python, workdir, args),
+            env=child_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=str(workdir),
+            start_new_session=True,
+        )
     try:
         port = wait_for_port_file(workdir, lambda: process.poll() is not None, timeout)
     except LaunchError:
@@ -230,8 +274,10 @@ def stop_detached(workdir: Path, timeout: float = 20.0) -> Dict[str, Any]:
             (workdir / stale).unlink(missing_ok=True)
         return {"changed": False, "pid": pid, "msg": f"the double (pid {pid}) was not running"}
     if not is_ours(pid, workdir):
-        raise LaunchError(f"pid {pid} in {workdir / 'pid'} is not a grafana_double started for {workdir}: "
-                          "not signalled; remove the stale pid file")
+        raise LaunchError(
+            f"pid {pid} in {workdir / 'pid'} is not a grafana_double started for {workdir}: "
+            "not signalled; remove the stale pid file"
+        )
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while _alive(pid) and time.monotonic() < deadline:
@@ -253,15 +299,21 @@ def stop_detached(workdir: Path, timeout: float = 20.0) -> Dict[str, Any]:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    cli = argparse.ArgumentParser(prog="python -m grafana_double.launcher",
-                                  description="Start or stop a detached Grafana API double for one state directory.")
+    cli = argparse.ArgumentParser(
+        prog="python -m grafana_double.launcher",
+        description="Start or stop a detached Grafana API double for one state directory.",
+    )
     cli.add_argument("action", choices=("start", "stop", "status"))
-    cli.add_argument("--dir", required=True, type=Path, help="state directory (pid, port, double.log)")
-    cli.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for start or stop")
+    cli.add_argument(
+        "--dir", required=True, type=Path, help="state directory (pid, port, double.log)"
+    )
+    cli.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds to wait for start or stop"
+    )
     cli.epilog = "start --dir DIR -- DOUBLE-OPTIONS: everything after -- goes to the double"
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = argv[argv.index("--") + 1:] if "--" in argv else []
-    opts = cli.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    args = argv[argv.index("--") + 1 :] if "--" in argv else []
+    opts = cli.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
     workdir = opts.dir.resolve()
     try:
         if opts.action == "start":

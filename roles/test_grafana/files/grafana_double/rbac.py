@@ -4,6 +4,7 @@ Only the actions the modelled routes check are listed; the table mirrors Grafana
 roles (``fixed:organization:reader`` for Viewer, dashboard writers for Editor, the
 service-account and API-key roles for Admin).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,8 +16,13 @@ _VIEWER = frozenset({"orgs:read", "dashboards:read"})
 _EDITOR = _VIEWER | {"dashboards:create", "dashboards:write"}
 _ADMIN = _EDITOR | {
     "orgs:write",
-    "serviceaccounts:read", "serviceaccounts:create", "serviceaccounts:write", "serviceaccounts:delete",
-    "apikeys:read", "apikeys:create", "apikeys:delete",
+    "serviceaccounts:read",
+    "serviceaccounts:create",
+    "serviceaccounts:write",
+    "serviceaccounts:delete",
+    "apikeys:read",
+    "apikeys:create",
+    "apikeys:delete",
 }
 ROLE_ACTIONS = {"None": frozenset(), "Viewer": _VIEWER, "Editor": _EDITOR, "Admin": _ADMIN}
 # Granted by the "Grafana Admin" (server admin) flag, whatever the org role.

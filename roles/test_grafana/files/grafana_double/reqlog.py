@@ -4,6 +4,7 @@ Tests count requests (one session per module run, no writes on a rerun) and chec
 proxy forwarded (scheme, org header, path). Only the *scheme* of ``Authorization`` is kept;
 token-shaped strings in the path or query are redacted too, in case a client misplaces one.
 """
+
 from __future__ import annotations
 
 import re

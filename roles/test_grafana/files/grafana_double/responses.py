@@ -5,6 +5,7 @@ trailing newline. Writers C and D (and ``JsonApiErr``) go through ``web.Context.
 a ``json.Encoder`` that appends ``\\n`` (hence the observed ``Content-Length: 102`` for the
 101-character no-auth body); writers A and B use ``json.Marshal`` without a newline.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -52,7 +53,9 @@ def with_default_headers(response: Response) -> Response:
     """The response as Grafana's middleware chain sends it (handler headers win)."""
     own = {name.lower() for name, _value in response.headers}
     added = tuple(pair for pair in DEFAULT_HEADERS if pair[0].lower() not in own)
-    return Response(response.status, response.body, response.content_type, added + tuple(response.headers))
+    return Response(
+        response.status, response.body, response.content_type, added + tuple(response.headers)
+    )
 
 
 def ok_json(status: int, payload: Any) -> Response:
@@ -89,8 +92,13 @@ def public_error(profile: Profile, status: int, message_id: str, message: str) -
 
 def auth_error(message_id: str, message: str, status: int = 401) -> Response:
     """Writer C for an ``errutil.Error``: ``extra`` is explicitly null."""
-    payload = {"extra": None, "message": message, "messageId": message_id,
-               "statusCode": status, "traceID": ""}
+    payload = {
+        "extra": None,
+        "message": message,
+        "messageId": message_id,
+        "statusCode": status,
+        "traceID": "",
+    }
     return _encoder_json(status, payload)
 
 
@@ -101,8 +109,10 @@ def auth_fallback(status: int = 401) -> Response:
 
 def access_denied(evaluator: str) -> Response:
     """Writer D, the RBAC 403 with a random ``ACE`` id."""
-    message = ("You'll need additional permissions to perform this action. "
-               f"Permissions needed: {evaluator}")
+    message = (
+        "You'll need additional permissions to perform this action. "
+        f"Permissions needed: {evaluator}"
+    )
     access_error_id = "ACE" + "".join(secrets.choice("0123456789") for _position in range(10))
     payload = {"accessErrorId": access_error_id, "message": message, "title": "Access denied"}
     return _encoder_json(403, payload)

@@ -3,12 +3,14 @@
 Grafana's router answers an unregistered method on a known path with its generic 404, not
 405, so matching is by method and path together and a miss is always a 404.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
-from . import api_keys, api_misc, api_serviceaccounts as sa, api_tokens
+from . import api_keys, api_misc, api_tokens
+from . import api_serviceaccounts as sa
 from .context import Ctx
 from .profiles import Profile
 from .rbac import AnyOf, Evaluator, Perm
@@ -77,20 +79,51 @@ ROUTES: Tuple[Route, ...] = (
     Route("GET", "/api/orgs", api_misc.search_orgs, Perm("orgs:read:all", shown_as="orgs:read")),
     Route("POST", "/api/orgs", api_misc.create_org, Perm("orgs:create")),
     Route("GET", "/api/dashboards/home", api_misc.home_dashboard),
-    Route("POST", "/api/dashboards/db", api_misc.save_dashboard, AnyOf("dashboards:create", "dashboards:write")),
+    Route(
+        "POST",
+        "/api/dashboards/db",
+        api_misc.save_dashboard,
+        AnyOf("dashboards:create", "dashboards:write"),
+    ),
     Route("GET", "/api/serviceaccounts/search", sa.search, SA_READ),
     Route("POST", "/api/serviceaccounts", sa.create, SA_CREATE),
-    Route("POST", "/api/serviceaccounts/migrate", api_keys.migrate_all, SA_CREATE, available=_has_migrate),
-    Route("POST", "/api/serviceaccounts/migrate/:keyId", api_keys.migrate_key, SA_CREATE, available=_has_migrate),
+    Route(
+        "POST",
+        "/api/serviceaccounts/migrate",
+        api_keys.migrate_all,
+        SA_CREATE,
+        available=_has_migrate,
+    ),
+    Route(
+        "POST",
+        "/api/serviceaccounts/migrate/:keyId",
+        api_keys.migrate_key,
+        SA_CREATE,
+        available=_has_migrate,
+    ),
     Route("GET", "/api/serviceaccounts/:id", sa.get, SA_READ),
     Route("PATCH", "/api/serviceaccounts/:id", sa.update, SA_WRITE),
     Route("DELETE", "/api/serviceaccounts/:id", sa.delete, Perm("serviceaccounts:delete")),
     Route("GET", "/api/serviceaccounts/:id/tokens", api_tokens.list_tokens, SA_READ),
     Route("POST", "/api/serviceaccounts/:id/tokens", api_tokens.create_token, SA_WRITE),
     Route("DELETE", "/api/serviceaccounts/:id/tokens/:tokenId", api_tokens.delete_token, SA_WRITE),
-    Route("GET", "/api/auth/keys", api_keys.list_keys, Perm("apikeys:read"), available=_has_auth_keys),
-    Route("POST", "/api/auth/keys", api_keys.create_key, Perm("apikeys:create"), available=_has_auth_keys),
-    Route("DELETE", "/api/auth/keys/:id", api_keys.delete_key, Perm("apikeys:delete"), available=_has_auth_keys),
+    Route(
+        "GET", "/api/auth/keys", api_keys.list_keys, Perm("apikeys:read"), available=_has_auth_keys
+    ),
+    Route(
+        "POST",
+        "/api/auth/keys",
+        api_keys.create_key,
+        Perm("apikeys:create"),
+        available=_has_auth_keys,
+    ),
+    Route(
+        "DELETE",
+        "/api/auth/keys/:id",
+        api_keys.delete_key,
+        Perm("apikeys:delete"),
+        available=_has_auth_keys,
+    ),
 )
 
 

@@ -3,6 +3,7 @@
 Tests grep logs, return values and files for these strings. The history deliberately
 survives ``/__double__/reset``: a key minted before a reset can still leak afterwards.
 """
+
 from __future__ import annotations
 
 import threading

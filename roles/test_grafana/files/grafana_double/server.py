@@ -4,6 +4,7 @@ Every response carries ``Content-Length`` (so one connection serves many request
 collection's one-session-per-run design and the benchmarks rely on) and a ``Date`` header
 from the double's clock (the collection takes "now" from it).
 """
+
 from __future__ import annotations
 
 import os
@@ -110,13 +111,17 @@ class DoubleHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128  # listen backlog: benchmarks open many connections at once
 
-    def __init__(self, host: str, port: int, double: Double, tls: Optional[ssl.SSLContext] = None) -> None:
+    def __init__(
+        self, host: str, port: int, double: Double, tls: Optional[ssl.SSLContext] = None
+    ) -> None:
         if ":" in host:
             self.address_family = socket.AF_INET6
         super().__init__((host, port), _Handler)
         self.double = double
         if tls is not None:
-            self.socket = tls.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
+            self.socket = tls.wrap_socket(
+                self.socket, server_side=True, do_handshake_on_connect=False
+            )
 
     @property
     def port(self) -> int:
@@ -152,20 +157,28 @@ def _remove(path: Optional[str]) -> None:
             pass
 
 
-def run(server: DoubleHTTPServer, port_file: Optional[str] = None, pid_file: Optional[str] = None) -> int:
+def run(
+    server: DoubleHTTPServer, port_file: Optional[str] = None, pid_file: Optional[str] = None
+) -> int:
     """Serve until SIGTERM/SIGINT, then close the socket, remove the files and return 0."""
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_args: stop.set())
-    worker = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    worker = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+    )
     worker.start()
     if pid_file:
         write_atomically(pid_file, f"{os.getpid()}\n")
     if port_file:
         write_atomically(port_file, str(server.port))  # only now: the socket already listens
     scheme = "https" if isinstance(server.socket, ssl.SSLSocket) else "http"
-    print(f"grafana_double {server.double.settings.version} listening on {scheme}://"
-          f"{server.server_address[0]}:{server.port}{server.double.config.sub_path}", file=sys.stderr, flush=True)
+    print(
+        f"grafana_double {server.double.settings.version} listening on {scheme}://"
+        f"{server.server_address[0]}:{server.port}{server.double.config.sub_path}",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
         while not stop.wait(0.2):
             pass

@@ -3,6 +3,7 @@
 Each key mirrors one grafana.ini option (or the release itself), so a test can flip it
 with ``POST /__double__/settings`` instead of restarting the double.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields

@@ -6,6 +6,7 @@ tokens and legacy keys share the ``api_key`` table, so uniqueness rules that spa
 data model. One re-entrant lock guards everything; the server holds it for a whole API
 request, which keeps each request atomic and is cheap enough for the benchmarks.
 """
+
 from __future__ import annotations
 
 import math
@@ -120,7 +121,9 @@ class Store:
     through indexes kept next to the tables, so cost stays flat as benchmarks add rows.
     """
 
-    def __init__(self, clock: Callable[[], float], admin: Tuple[str, str], secrets: SecretLog) -> None:
+    def __init__(
+        self, clock: Callable[[], float], admin: Tuple[str, str], secrets: SecretLog
+    ) -> None:
         self.lock = threading.RLock()
         self._now = clock
         self._admin = admin
@@ -159,30 +162,64 @@ class Store:
         self._by_login[user.email.lower()] = user
         return user
 
-    def add_user(self, login: str, password: str, org_id: int, role: str, *, server_admin: bool = False,
-                 email: str = "", extra_actions: Iterable[str] = ()) -> User:
+    def add_user(
+        self,
+        login: str,
+        password: str,
+        org_id: int,
+        role: str,
+        *,
+        server_admin: bool = False,
+        email: str = "",
+        extra_actions: Iterable[str] = (),
+    ) -> User:
         """Create a basic-auth user who is a member of ``org_id`` with ``role``."""
         if self.login_taken(login) or (email and self.login_taken(email)):
             raise Conflict("user already exists")
         now = self._now()
-        return self._insert_user(User(
-            self._next("user"), tokens.short_uid(), login, email or login, login, now, now, password=password,
-            is_server_admin=server_admin, memberships={org_id: role}, extra_actions=frozenset(extra_actions)))
+        return self._insert_user(
+            User(
+                self._next("user"),
+                tokens.short_uid(),
+                login,
+                email or login,
+                login,
+                now,
+                now,
+                password=password,
+                is_server_admin=server_admin,
+                memberships={org_id: role},
+                extra_actions=frozenset(extra_actions),
+            )
+        )
 
     def find_user(self, login_or_email: str) -> Optional[User]:
         """A person (never a service account) by login or email, case-insensitive."""
         user = self._by_login.get(login_or_email.lower())
         return user if user is not None and not user.is_service_account else None
 
-    def create_service_account(self, org_id: int, name: str, role: str, disabled: bool,
-                               login: str = "") -> User:
+    def create_service_account(
+        self, org_id: int, name: str, role: str, disabled: bool, login: str = ""
+    ) -> User:
         """Insert an SA; its email equals its login, as in Grafana's store."""
         login = login or generate_login("sa", org_id, name)
         if self.login_taken(login):
             raise Conflict("service account already exists")
         now = self._now()
-        return self._insert_user(User(self._next("user"), tokens.short_uid(), login, login, name, now, now,
-                                      is_service_account=True, is_disabled=disabled, memberships={org_id: role}))
+        return self._insert_user(
+            User(
+                self._next("user"),
+                tokens.short_uid(),
+                login,
+                login,
+                name,
+                now,
+                now,
+                is_service_account=True,
+                is_disabled=disabled,
+                memberships={org_id: role},
+            )
+        )
 
     def service_account(self, account_id: int, org_id: int) -> Optional[User]:
         """An SA visible from ``org_id`` (another org's SA is invisible)."""
@@ -192,10 +229,16 @@ class Store:
         return account
 
     def service_account_by_uid(self, uid: str, org_id: int) -> Optional[User]:
-        return next((account for account in self.service_accounts(org_id) if account.uid == uid), None)
+        return next(
+            (account for account in self.service_accounts(org_id) if account.uid == uid), None
+        )
 
     def service_accounts(self, org_id: int) -> List[User]:
-        return [user for user in self.users.values() if user.is_service_account and user.org_id == org_id]
+        return [
+            user
+            for user in self.users.values()
+            if user.is_service_account and user.org_id == org_id
+        ]
 
     def delete_service_account(self, account: User) -> None:
         """Delete the SA and, as Grafana does, all its tokens."""
@@ -237,15 +280,33 @@ class Store:
     def add_sa_token(self, account: User, name: str, seconds_to_live: int) -> Tuple[ApiKey, str]:
         """Mint a ``glsa_`` token for an SA; returns the row and the only copy of the key."""
         plaintext, secret = tokens.mint_sa_token()
-        row = ApiKey(0, account.org_id, name, tokens.hash_secret(secret), "Viewer", self._now(),
-                     self._expiry(seconds_to_live), service_account_id=account.id)
+        row = ApiKey(
+            0,
+            account.org_id,
+            name,
+            tokens.hash_secret(secret),
+            "Viewer",
+            self._now(),
+            self._expiry(seconds_to_live),
+            service_account_id=account.id,
+        )
         return self._insert_key(row, plaintext)
 
-    def add_legacy_key(self, org_id: int, name: str, role: str, seconds_to_live: int) -> Tuple[ApiKey, str]:
+    def add_legacy_key(
+        self, org_id: int, name: str, role: str, seconds_to_live: int
+    ) -> Tuple[ApiKey, str]:
         """Mint a legacy base64-JSON API key."""
         plaintext, secret = tokens.mint_legacy_key(name, org_id)
-        row = ApiKey(0, org_id, name, tokens.hash_secret(secret), role, self._now(),
-                     self._expiry(seconds_to_live), legacy_format=True)
+        row = ApiKey(
+            0,
+            org_id,
+            name,
+            tokens.hash_secret(secret),
+            role,
+            self._now(),
+            self._expiry(seconds_to_live),
+            legacy_format=True,
+        )
         return self._insert_key(row, plaintext)
 
     def attach_key(self, key: ApiKey, account: User) -> None:
@@ -268,7 +329,11 @@ class Store:
 
     def plain_keys(self, org_id: int) -> List[ApiKey]:
         """Legacy keys that do not belong to a service account."""
-        return [key for key in self.keys.values() if key.org_id == org_id and key.service_account_id is None]
+        return [
+            key
+            for key in self.keys.values()
+            if key.org_id == org_id and key.service_account_id is None
+        ]
 
     def delete_key(self, key: ApiKey) -> None:
         del self.keys[key.id]

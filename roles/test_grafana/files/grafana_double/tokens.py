@@ -5,6 +5,7 @@ linting and redaction are tested against real-looking keys. Only the stored hash
 Grafana stores PBKDF2 (10 000 rounds); the double stores SHA-256 because benchmarks mint
 and check thousands of tokens and the hash never leaves the process.
 """
+
 from __future__ import annotations
 
 import base64

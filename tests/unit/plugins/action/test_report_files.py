@@ -26,7 +26,10 @@ def test_writes_exact_content_with_mode_then_leaves_it_alone(tmp_path):
 
 def test_check_mode_writes_nothing(tmp_path):
     dest = tmp_path / "report.xml"
-    assert write_files([{"dest": str(dest), "content": "<x/>"}], 0o644, check_mode=True)[0]["changed"] is True
+    assert (
+        write_files([{"dest": str(dest), "content": "<x/>"}], 0o644, check_mode=True)[0]["changed"]
+        is True
+    )
     assert not dest.exists()
 
 
@@ -41,7 +44,9 @@ def test_refuses_a_missing_directory_and_a_symlink(tmp_path):
     assert target.read_text() == "keep"
 
 
-@pytest.mark.parametrize("mode, ok", [("0644", 0o644), ("600", 0o600), ("rw", None), ("0999", None), ("", None)])
+@pytest.mark.parametrize(
+    "mode, ok", [("0644", 0o644), ("600", 0o600), ("rw", None), ("0999", None), ("", None)]
+)
 def test_mode_must_be_octal(mode, ok):
     if ok is None:
         with pytest.raises(ValueError, match="mode must be an octal string"):

@@ -10,6 +10,7 @@ import json
 
 import pytest
 import requests
+
 from ansible_collections.grafana_ops.auth.plugins.module_utils._client import (
     GrafanaClient,
     normalise_url,
@@ -43,7 +44,9 @@ def test_joins_sub_path_and_builds_bearer_and_org_headers():
 
 
 def test_builds_basic_header_when_no_token():
-    client, session, _sleeps = make(FakeResponse(200, {}), token=None, username="admin", password="s3cret")
+    client, session, _sleeps = make(
+        FakeResponse(200, {}), token=None, username="admin", password="s3cret"
+    )
     client.get("/api/user")
     expected = "Basic " + base64.b64encode(b"admin:s3cret").decode()
     assert session.calls[0]["headers"]["Authorization"] == expected
@@ -64,11 +67,14 @@ def test_token_whitespace_is_trimmed(raw):
     assert session.calls[0]["headers"]["Authorization"] == f"Bearer {TOKEN}"
 
 
-@pytest.mark.parametrize("raw, fragment", [
-    (f"Bearer {TOKEN}", "bare key"),
-    ("glsa_abc def", "whitespace"),
-    ("   ", "empty"),
-])
+@pytest.mark.parametrize(
+    "raw, fragment",
+    [
+        (f"Bearer {TOKEN}", "bare key"),
+        ("glsa_abc def", "whitespace"),
+        ("   ", "empty"),
+    ],
+)
 def test_unusable_tokens_are_input_errors(raw, fragment):
     with pytest.raises(GrafanaInputError) as err:
         make(token=raw)
@@ -83,21 +89,29 @@ def test_url_without_scheme_or_host_is_rejected(url):
 
 
 def test_get_retries_5xx_then_succeeds_with_backoff():
-    client, session, sleeps = make(FakeResponse(503, {"message": "busy"}), FakeResponse(502, text="bad gw", content_type="text/plain"),
-                                   FakeResponse(200, {"ok": 1}))
+    client, session, sleeps = make(
+        FakeResponse(503, {"message": "busy"}),
+        FakeResponse(502, text="bad gw", content_type="text/plain"),
+        FakeResponse(200, {"ok": 1}),
+    )
     assert client.get("/api/health").status == 200
     assert len(session.calls) == 3
     assert sleeps == [0.5, 1.0]
 
 
 def test_retry_after_is_honoured():
-    client, _session, sleeps = make(FakeResponse(429, {"message": "slow down"}, headers={"Retry-After": "2"}), FakeResponse(200, {}))
+    client, _session, sleeps = make(
+        FakeResponse(429, {"message": "slow down"}, headers={"Retry-After": "2"}),
+        FakeResponse(200, {}),
+    )
     client.get("/api/user")
     assert sleeps == [2.0]
 
 
 def test_retry_after_beyond_cap_is_not_waited_for():
-    client, session, sleeps = make(FakeResponse(503, {"message": "maintenance"}, headers={"Retry-After": "120"}))
+    client, session, sleeps = make(
+        FakeResponse(503, {"message": "maintenance"}, headers={"Retry-After": "120"})
+    )
     with pytest.raises(GrafanaAPIError) as err:
         client.get("/api/user")
     assert sleeps == [] and len(session.calls) == 1
@@ -105,7 +119,9 @@ def test_retry_after_beyond_cap_is_not_waited_for():
 
 
 def test_retries_are_capped_and_the_error_says_so():
-    client, session, sleeps = make(*[FakeResponse(500, {"message": "Internal Server Error"}) for _attempt in range(4)])
+    client, session, sleeps = make(
+        *[FakeResponse(500, {"message": "Internal Server Error"}) for _attempt in range(4)]
+    )
     with pytest.raises(GrafanaAPIError) as err:
         client.get("/api/serviceaccounts/search")
     assert len(session.calls) == 4 and len(sleeps) == 3
@@ -121,13 +137,17 @@ def test_post_is_not_retried_on_5xx():
 
 
 def test_post_is_retried_on_429():
-    client, session, _sleeps = make(FakeResponse(429, {"message": "Too many"}), FakeResponse(201, {"id": 1}))
+    client, session, _sleeps = make(
+        FakeResponse(429, {"message": "Too many"}), FakeResponse(201, {"id": 1})
+    )
     assert client.post("/api/serviceaccounts", {"name": "x"}, expected=(201,)).body == {"id": 1}
     assert len(session.calls) == 2
 
 
 def test_connection_errors_retry_idempotent_only():
-    refused = requests.exceptions.ConnectionError("HTTPConnectionPool(...): [Errno 111] Connection refused')")
+    refused = requests.exceptions.ConnectionError(
+        "HTTPConnectionPool(...): [Errno 111] Connection refused')"
+    )
     client, session, _sleeps = make(refused, FakeResponse(200, {}))
     assert client.get("/api/health").status == 200
     client, session, _sleeps = make(refused)
@@ -156,21 +176,30 @@ def test_timeout_error_names_the_timeout():
 
 
 def test_error_carries_grafana_message_and_id_but_no_credential():
-    body = {"message": "service account already exists", "messageId": "serviceaccounts.ErrAlreadyExists",
-            "statusCode": 400, "traceID": ""}
+    body = {
+        "message": "service account already exists",
+        "messageId": "serviceaccounts.ErrAlreadyExists",
+        "statusCode": 400,
+        "traceID": "",
+    }
     client, session, _sleeps = make(FakeResponse(400, body))
     with pytest.raises(GrafanaAPIError) as err:
         client.post("/api/serviceaccounts", {"name": "x"}, expected=(201,))
     failure = err.value.fail_kwargs()
     assert failure["status"] == 400
     assert failure["grafana_message_id"] == "serviceaccounts.ErrAlreadyExists"
-    assert "POST /api/serviceaccounts failed with HTTP 400 from http://127.0.0.1:3000/grafana" in failure["msg"]
+    assert (
+        "POST /api/serviceaccounts failed with HTTP 400 from http://127.0.0.1:3000/grafana"
+        in failure["msg"]
+    )
     assert TOKEN not in json.dumps(failure)
 
 
 def test_html_error_page_is_named_as_such():
     page = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
-    client, _session, _sleeps = make(FakeResponse(502, text=page, content_type="text/html"), retries=0)
+    client, _session, _sleeps = make(
+        FakeResponse(502, text=page, content_type="text/html"), retries=0
+    )
     with pytest.raises(GrafanaAPIError) as err:
         client.get("/api/health")
     assert "HTML page ('502 Bad Gateway')" in str(err.value)
@@ -179,14 +208,18 @@ def test_html_error_page_is_named_as_such():
 
 def test_plain_text_body_is_quoted():
     text = "The expiration date input exceeds the limit for service account access tokens expiration date"
-    client, _session, _sleeps = make(FakeResponse(400, text=text, content_type="text/plain; charset=utf-8"))
+    client, _session, _sleeps = make(
+        FakeResponse(400, text=text, content_type="text/plain; charset=utf-8")
+    )
     with pytest.raises(GrafanaAPIError) as err:
         client.post("/api/serviceaccounts/1/tokens", {"name": "t"})
     assert "exceeds the limit" in str(err.value)
 
 
 def test_secret_echoed_in_a_body_is_scrubbed():
-    client, _session, _sleeps = make(FakeResponse(400, text=f"bad token {TOKEN}", content_type="text/plain"))
+    client, _session, _sleeps = make(
+        FakeResponse(400, text=f"bad token {TOKEN}", content_type="text/plain")
+    )
     with pytest.raises(GrafanaAPIError) as err:
         client.get("/api/user")
     assert TOKEN not in str(err.value)

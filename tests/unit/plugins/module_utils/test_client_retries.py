@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+
 from ansible_collections.grafana_ops.auth.plugins.module_utils._client import (
     GrafanaClient,
 )
@@ -39,12 +40,18 @@ def ok():
 
 def status(code, retry_after=None, body=None, content_type="application/json"):
     headers = {"Retry-After": retry_after} if retry_after is not None else {}
-    return FakeResponse(code, body if body is not None else {"message": "busy"}, headers=headers,
-                        content_type=content_type)
+    return FakeResponse(
+        code,
+        body if body is not None else {"message": "busy"},
+        headers=headers,
+        content_type=content_type,
+    )
 
 
 def drop():
-    return requests.exceptions.ConnectionError("('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))")
+    return requests.exceptions.ConnectionError(
+        "('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))"
+    )
 
 
 def read_timeout():
@@ -63,7 +70,13 @@ RETRY_TABLE = [
     ("GET", [drop(), drop(), drop(), drop()], GrafanaConnectionError, 4, [0.5, 1.0, 2.0]),
     # a read timeout is never retried: the user's timeout bounds the task
     ("GET", [read_timeout()], GrafanaConnectionError, 1, []),
-    ("GET", [requests.exceptions.SSLError("certificate verify failed")], GrafanaConnectionError, 1, []),
+    (
+        "GET",
+        [requests.exceptions.SSLError("certificate verify failed")],
+        GrafanaConnectionError,
+        1,
+        [],
+    ),
     # POST: only 429 (Grafana did not process it) is retried
     ("POST", [status(429, "1"), ok()], "ok", 2, [1.0]),
     ("POST", [status(500)], GrafanaAPIError, 1, []),
@@ -101,7 +114,9 @@ def test_backoff_is_capped():
 
 
 def test_retries_exhausted_message_names_status_attempts_and_body():
-    client, _session, _slept = make([status(503, "0", body="Service Unavailable", content_type="text/plain")] * 4)
+    client, _session, _slept = make(
+        [status(503, "0", body="Service Unavailable", content_type="text/plain")] * 4
+    )
     with pytest.raises(GrafanaAPIError) as err:
         client.get("/api/serviceaccounts/search")
     text = str(err.value)
@@ -125,8 +140,10 @@ def test_http_date_retry_after():
 
 
 def test_html_error_page_names_status_and_title_never_the_markup():
-    page = ("<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1>"
-            "<hr>nginx</body></html>")
+    page = (
+        "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1>"
+        "<hr>nginx</body></html>"
+    )
     client, _session, _slept = make([status(502, body=page, content_type="text/html")] * 4)
     with pytest.raises(GrafanaAPIError) as err:
         client.get("/api/health")
@@ -152,15 +169,18 @@ def test_timeout_message_names_the_timeout_and_is_not_retried():
     assert [c["method"] for c in session.calls] == ["GET"]
 
 
-@pytest.mark.parametrize("url,credential,warns", [
-    ("http://grafana.example.com", {"token": TOKEN}, True),
-    ("http://10.0.0.5:3000", {"username": "admin", "password": PASSWORD}, True),
-    ("http://127.0.0.1:3000", {"token": TOKEN}, False),
-    ("http://[::1]:3000", {"token": TOKEN}, False),
-    ("http://localhost:3000", {"token": TOKEN}, False),
-    ("https://grafana.example.com", {"token": TOKEN}, False),
-    ("http://grafana.example.com", {"token": None}, False),
-])
+@pytest.mark.parametrize(
+    "url,credential,warns",
+    [
+        ("http://grafana.example.com", {"token": TOKEN}, True),
+        ("http://10.0.0.5:3000", {"username": "admin", "password": PASSWORD}, True),
+        ("http://127.0.0.1:3000", {"token": TOKEN}, False),
+        ("http://[::1]:3000", {"token": TOKEN}, False),
+        ("http://localhost:3000", {"token": TOKEN}, False),
+        ("https://grafana.example.com", {"token": TOKEN}, False),
+        ("http://grafana.example.com", {"token": None}, False),
+    ],
+)
 def test_plain_http_warning(url, credential, warns):
     client = GrafanaClient(url, session=ScriptedSession(), **credential)
     assert bool([w for w in client.warnings if "plain HTTP" in w]) is warns
@@ -170,22 +190,29 @@ def test_plain_http_warning(url, credential, warns):
 
 def test_no_credential_in_any_error_text():
     """A proxy or Grafana echoing the client's own credential back never reaches a message."""
-    for credential, secret in (({"token": TOKEN}, TOKEN),
-                               ({"username": "admin", "password": PASSWORD, "token": None}, PASSWORD)):
-        client, _session, _slept = make([status(400, body={"message": f"echo {secret}"})], **credential)
+    for credential, secret in (
+        ({"token": TOKEN}, TOKEN),
+        ({"username": "admin", "password": PASSWORD, "token": None}, PASSWORD),
+    ):
+        client, _session, _slept = make(
+            [status(400, body={"message": f"echo {secret}"})], **credential
+        )
         with pytest.raises(GrafanaAPIError) as err:
             client.get("/api/x")
         assert secret not in str(err.value)
         assert "(redacted)" in str(err.value)
 
 
-@pytest.mark.parametrize("code,words", [
-    (429, "rate limiting"),
-    (502, "unavailable or overloaded"),
-    (503, "unavailable or overloaded"),
-    (504, "unavailable or overloaded"),
-    (500, "internal error"),
-])
+@pytest.mark.parametrize(
+    "code,words",
+    [
+        (429, "rate limiting"),
+        (502, "unavailable or overloaded"),
+        (503, "unavailable or overloaded"),
+        (504, "unavailable or overloaded"),
+        (500, "internal error"),
+    ],
+)
 def test_status_hint_for_transient_statuses(code, words):
     client, _session, _slept = make([status(code)] * 4)
     with pytest.raises(GrafanaAPIError) as err:

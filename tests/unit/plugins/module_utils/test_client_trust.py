@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote
 
 import pytest
+
 from ansible_collections.grafana_ops.auth.plugins.module_utils._client import (
     GrafanaClient,
     normalise_url,
@@ -49,7 +50,9 @@ class Server:
 
         class Handler(BaseHTTPRequestHandler):
             def _reply(self):
-                owner.seen.append({"path": self.path, "authorization": self.headers.get("Authorization")})
+                owner.seen.append(
+                    {"path": self.path, "authorization": self.headers.get("Authorization")}
+                )
                 status, content_type, text = owner.answer
                 if callable(text):
                     text = text(self.headers)
@@ -96,8 +99,10 @@ ADMIN_BASIC = "Basic " + base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).de
 # credential kind -> (client options, the Authorization the server must see)
 CREDENTIALS = {
     "token": (dict(token=TOKEN), f"Bearer {TOKEN}"),
-    "basic": (dict(username="ci", password="given-password"),
-              "Basic " + base64.b64encode(b"ci:given-password").decode()),
+    "basic": (
+        dict(username="ci", password="given-password"),
+        "Basic " + base64.b64encode(b"ci:given-password").decode(),
+    ),
     "none": ({}, None),
 }
 
@@ -105,7 +110,9 @@ CREDENTIALS = {
 @pytest.mark.parametrize("source", ["NETRC", "HOME"])
 @pytest.mark.parametrize("kind", sorted(CREDENTIALS))
 @pytest.mark.parametrize("auth", [True, False])
-def test_netrc_never_replaces_or_adds_a_credential(server, tmp_path, monkeypatch, source, kind, auth):
+def test_netrc_never_replaces_or_adds_a_credential(
+    server, tmp_path, monkeypatch, source, kind, auth
+):
     if source == "NETRC":
         monkeypatch.setenv("NETRC", str(write_netrc(tmp_path / "netrc")))
     else:
@@ -120,10 +127,14 @@ def test_netrc_never_replaces_or_adds_a_credential(server, tmp_path, monkeypatch
     assert sent == (expected if auth else None)
 
 
-def test_a_raw_header_given_on_purpose_is_sent_as_is_with_netrc_present(server, tmp_path, monkeypatch):
+def test_a_raw_header_given_on_purpose_is_sent_as_is_with_netrc_present(
+    server, tmp_path, monkeypatch
+):
     monkeypatch.setenv("NETRC", str(write_netrc(tmp_path / "netrc")))
     client = GrafanaClient(server.url, retries=0)
-    client.get("/api/user", expected=None, auth=False, headers={"Authorization": "bearer lower-case"})
+    client.get(
+        "/api/user", expected=None, auth=False, headers={"Authorization": "bearer lower-case"}
+    )
     assert server.seen[-1]["authorization"] == "bearer lower-case"
 
 
@@ -176,7 +187,9 @@ def test_userinfo_url_sends_nothing(server):
     assert server.seen == []
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:3000", "http://127.0.0.1:3000/", "https://h/grafana/"])
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:3000", "http://127.0.0.1:3000/", "https://h/grafana/"]
+)
 def test_plain_base_urls_are_kept(url):
     assert normalise_url(url) == url.rstrip("/")
 
@@ -189,14 +202,24 @@ def test_a_non_numeric_port_is_a_clear_error():
 
 # ------------------------------------------------------------------ what answered
 
-LOGIN_PAGE = ("<!doctype html><html><head><title>Sign in \u2013 Example SSO</title></head>"
-              "<body><form>...</form></body></html>")
+LOGIN_PAGE = (
+    "<!doctype html><html><head><title>Sign in \u2013 Example SSO</title></head>"
+    "<body><form>...</form></body></html>"
+)
 
 NOT_GRAFANA = [
-    ((200, "text/html; charset=utf-8", LOGIN_PAGE), dict, "an HTML page titled 'Sign in \u2013 Example SSO'"),
+    (
+        (200, "text/html; charset=utf-8", LOGIN_PAGE),
+        dict,
+        "an HTML page titled 'Sign in \u2013 Example SSO'",
+    ),
     ((200, "text/plain", "welcome to the captive portal"), dict, "a non-JSON body (text/plain"),
     ((200, "application/json", ""), dict, "an empty body"),
-    ((200, "application/json", json.dumps({"serviceAccounts": []})), list, "JSON of another shape (a object"),
+    (
+        (200, "application/json", json.dumps({"serviceAccounts": []})),
+        list,
+        "JSON of another shape (a object",
+    ),
     ((200, "application/json", json.dumps([1, 2])), list, "JSON of another shape (a array"),
     ((200, "application/json", json.dumps(["x"])), dict, "JSON of another shape (a array"),
 ]
@@ -231,8 +254,13 @@ def test_a_404_names_the_full_url_and_the_sub_path(server):
 
 
 def test_a_404_grafana_names_is_not_a_path_problem(server):
-    server.answer = (404, "application/json",
-                     json.dumps({"message": "service account not found", "messageId": "serviceaccounts.ErrNotFound"}))
+    server.answer = (
+        404,
+        "application/json",
+        json.dumps(
+            {"message": "service account not found", "messageId": "serviceaccounts.ErrNotFound"}
+        ),
+    )
     client = GrafanaClient(server.url, token=TOKEN, retries=0)
     with pytest.raises(GrafanaAPIError) as err:
         client.get("/api/serviceaccounts/7")
@@ -241,15 +269,24 @@ def test_a_404_grafana_names_is_not_a_path_problem(server):
 
 # ------------------------------------------------------------------ echoed credentials
 
+
 def echo_page(headers):
-    return f"<html><title>401</title><pre>Authorization: {headers.get('Authorization')}</pre></html>"
+    return (
+        f"<html><title>401</title><pre>Authorization: {headers.get('Authorization')}</pre></html>"
+    )
 
 
-@pytest.mark.parametrize("options,forms", [
-    (dict(username="admin", password="pass-word-1"), ["pass-word-1", base64.b64encode(b"admin:pass-word-1").decode()]),
-    (dict(username="admin", password="short"), [base64.b64encode(b"admin:short").decode()]),
-    (dict(token=TOKEN), [TOKEN]),
-])
+@pytest.mark.parametrize(
+    "options,forms",
+    [
+        (
+            dict(username="admin", password="pass-word-1"),
+            ["pass-word-1", base64.b64encode(b"admin:pass-word-1").decode()],
+        ),
+        (dict(username="admin", password="short"), [base64.b64encode(b"admin:short").decode()]),
+        (dict(token=TOKEN), [TOKEN]),
+    ],
+)
 def test_an_echoing_proxy_page_never_carries_the_credential_back(server, options, forms):
     server.answer = (401, "text/html", echo_page)
     client = GrafanaClient(server.url, retries=0, **options)
@@ -274,8 +311,13 @@ def test_every_encoded_form_is_scrubbed(case):
     forms = secret_forms(options.get("token"), options.get("username"), options.get("password"))
     assert forms, case
     for form in forms:
-        for text in (form, f"x {form} y", f"Authorization: Basic {form}", f"key={form}&x=1",
-                     f'{{"echo": "{form}"}}'):
+        for text in (
+            form,
+            f"x {form} y",
+            f"Authorization: Basic {form}",
+            f"key={form}&x=1",
+            f'{{"echo": "{form}"}}',
+        ):
             assert form not in scrub(text, forms), (case, text)
 
 
@@ -293,20 +335,30 @@ def test_url_quoted_password_is_scrubbed():
     assert quote(password, safe="") not in scrub(f"?password={quote(password, safe='')}", forms)
 
 
-@pytest.mark.parametrize("text", [
-    "\\1admin:pw-secret@127.0.0.1:3000", "admin:pw-secret@127.0.0.1:3000/grafana", "ftp://admin:pw-secret@h/x",
-    "http//admin:pw-secret@h", "admin:pw-secret@h?token=pw-secret", "http://admin:pw-secret@h:30x0/",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\\1admin:pw-secret@127.0.0.1:3000",
+        "admin:pw-secret@127.0.0.1:3000/grafana",
+        "ftp://admin:pw-secret@h/x",
+        "http//admin:pw-secret@h",
+        "admin:pw-secret@h?token=pw-secret",
+        "http://admin:pw-secret@h:30x0/",
+    ],
+)
 def test_a_malformed_url_is_never_echoed_with_its_password(text):
     with pytest.raises(GrafanaInputError) as err:
         normalise_url(text)
     assert "pw-secret" not in str(err.value)
 
 
-@pytest.mark.parametrize("text", [
-    "('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))",  # urllib3
-    "Remote end closed connection without response",  # urllib3-future (niquests), same event
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))",  # urllib3
+        "Remote end closed connection without response",  # urllib3-future (niquests), same event
+    ],
+)
 def test_a_dropped_connection_is_named_whichever_urllib3_reports_it(text):
     import requests
 

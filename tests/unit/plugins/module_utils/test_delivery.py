@@ -10,6 +10,7 @@ import stat
 
 import pytest
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import (
     DeliveryError,
     KeyFile,
@@ -28,8 +29,11 @@ def make_module(check_mode=False, **params):
     if check_mode:
         args["_ansible_check_mode"] = True
     with patch_module_args(args):
-        return AnsibleModule(argument_spec=dict(dest=dict(type="path"), mode=dict(type="raw", default="0600")),
-                             add_file_common_args=True, supports_check_mode=True)
+        return AnsibleModule(
+            argument_spec=dict(dest=dict(type="path"), mode=dict(type="raw", default="0600")),
+            add_file_common_args=True,
+            supports_check_mode=True,
+        )
 
 
 def key_file(path, check_mode=False, **params):
@@ -82,12 +86,15 @@ def test_module_fail_json_is_restored_after_write(tmp_path):
     assert "fail_json" not in vars(kf.module)
 
 
-@pytest.mark.parametrize("content, expected", [
-    (None, "missing"),
-    ("", "empty"),
-    ("  \n", "empty"),
-    (KEY, "present"),
-])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (None, "missing"),
+        ("", "empty"),
+        ("  \n", "empty"),
+        (KEY, "present"),
+    ],
+)
 def test_status(tmp_path, content, expected):
     dest = tmp_path / "token"
     if content is not None:
@@ -210,11 +217,23 @@ def test_a_decimal_looking_yaml_integer_mode_is_refused(tmp_path, mode):
     assert os.listdir(tmp_path) == []
 
 
-@pytest.mark.parametrize("mode, expected", [
-    (0o600, 0o600), (0o640, 0o640), (0o644, 0o644), (0o400, 0o400), (0o440, 0o440), (0o660, 0o660),
-    ("0600", 0o600), ("600", 0o600), ("0o600", 0o600), ("0640", 0o640), ("u=rw,go=", 0o600),
-    ("u=r,g=r,o=", 0o440),
-])
+@pytest.mark.parametrize(
+    "mode, expected",
+    [
+        (0o600, 0o600),
+        (0o640, 0o640),
+        (0o644, 0o644),
+        (0o400, 0o400),
+        (0o440, 0o440),
+        (0o660, 0o660),
+        ("0600", 0o600),
+        ("600", 0o600),
+        ("0o600", 0o600),
+        ("0640", 0o640),
+        ("u=rw,go=", 0o600),
+        ("u=r,g=r,o=", 0o440),
+    ],
+)
 def test_octal_modes_are_applied_as_written(tmp_path, mode, expected):
     dest = tmp_path / "token"
     kf = key_file(dest, mode=mode)
@@ -231,10 +250,23 @@ NOBODY = 65534
 def as_nobody(code, *args):
     """Run Python ``code`` as uid/gid nobody (setpriv, a fresh process); return its stdout."""
     import subprocess
+
     done = subprocess.run(
-        ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-         "/usr/bin/python3", "-c", code, *args],
-        capture_output=True, text=True, timeout=60, check=False)
+        [
+            "setpriv",
+            f"--reuid={NOBODY}",
+            f"--regid={NOBODY}",
+            "--clear-groups",
+            "/usr/bin/python3",
+            "-c",
+            code,
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -244,6 +276,7 @@ def shared_dir():
     """A world-writable sticky directory, like /tmp (pytest's tmp_path is private to root)."""
     import shutil
     import tempfile
+
     path = tempfile.mkdtemp(prefix="gops-keyfile-", dir="/tmp")
     os.chmod(path, 0o1777)
     yield path
@@ -251,13 +284,21 @@ def shared_dir():
 
 
 def plant(path, content="planted", mode=0o644):
-    return as_nobody("import os, sys\nwith open(sys.argv[1], 'w') as f: f.write(sys.argv[2])\n"
-                     "os.chmod(sys.argv[1], int(sys.argv[3]))", path, content, str(mode))
+    return as_nobody(
+        "import os, sys\nwith open(sys.argv[1], 'w') as f: f.write(sys.argv[2])\n"
+        "os.chmod(sys.argv[1], int(sys.argv[3]))",
+        path,
+        content,
+        str(mode),
+    )
 
 
 def nobody_reads(path):
-    return as_nobody("import sys\ntry:\n    print('read:' + open(sys.argv[1]).read(), end='')\n"
-                     "except OSError as err:\n    print(f'refused:{err.errno}', end='')", path)
+    return as_nobody(
+        "import sys\ntry:\n    print('read:' + open(sys.argv[1]).read(), end='')\n"
+        "except OSError as err:\n    print(f'refused:{err.errno}', end='')",
+        path,
+    )
 
 
 @needs_root
@@ -298,7 +339,10 @@ def test_a_symlink_dest_is_replaced_never_written_through(shared_dir, tmp_path, 
     assert os.lstat(dest).st_uid == 0 and mode_of(dest) == 0o600
     victim_after = os.stat(victim)
     assert open(victim).read() == "victim-content"
-    assert (victim_after.st_uid, victim_after.st_mode) == (victim_before.st_uid, victim_before.st_mode)
+    assert (victim_after.st_uid, victim_after.st_mode) == (
+        victim_before.st_uid,
+        victim_before.st_mode,
+    )
 
 
 @needs_root
@@ -345,14 +389,27 @@ print(leaked, sorted(seen))
 def test_an_existing_0644_dest_never_exposes_a_new_key_to_a_polling_reader(shared_dir):
     """Another user polls dest and every temporary file (mode, owner, content) during 300 writes."""
     import subprocess
+
     dest = os.path.join(shared_dir, "ci.token")
     with open(dest, "w") as handle:
         handle.write("old-public")
     os.chmod(dest, 0o644)
     stop = os.path.join(shared_dir, "stop")
     poller = subprocess.Popen(  # pylint: disable=consider-using-with
-        ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-         "/usr/bin/python3", "-c", POLLER, shared_dir, stop], stdout=subprocess.PIPE, text=True)
+        [
+            "setpriv",
+            f"--reuid={NOBODY}",
+            f"--regid={NOBODY}",
+            "--clear-groups",
+            "/usr/bin/python3",
+            "-c",
+            POLLER,
+            shared_dir,
+            stop,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         for round_ in range(300):
             key_file(dest).write(f"{KEY[:-8]}{round_:08x}")
@@ -362,7 +419,10 @@ def test_an_existing_0644_dest_never_exposes_a_new_key_to_a_polling_reader(share
     leaked, seen = out.split(" ", 1)
     assert leaked == "0", seen
     import ast
-    seen = {entry for entry in ast.literal_eval(seen) if entry[0] != "other"}  # "other": the stop file
+
+    seen = {
+        entry for entry in ast.literal_eval(seen) if entry[0] != "other"
+    }  # "other": the stop file
     # every temporary file the reader saw was root's and 0600; dest was the old 0644 file or a new 0600 one
     assert seen <= {("dest", 0, 0o644), ("dest", 0, 0o600), ("temp", 0, 0o600)}, seen
     assert mode_of(dest) == 0o600 and open(dest).read().startswith("glsa_")

@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import (
     KeyFile,
     key_file_params,
@@ -32,8 +33,11 @@ def key_file(path, mode=None):
     if mode is not None:
         args["mode"] = mode
     with patch_module_args(args):
-        module = AnsibleModule(argument_spec=dict(dest=dict(type="path"), mode=dict(type="raw", default="0600")),
-                               add_file_common_args=True, supports_check_mode=True)
+        module = AnsibleModule(
+            argument_spec=dict(dest=dict(type="path"), mode=dict(type="raw", default="0600")),
+            add_file_common_args=True,
+            supports_check_mode=True,
+        )
     return KeyFile(module, key_file_params(module.params))
 
 
@@ -65,19 +69,40 @@ def test_status_and_preflight(tmp_path, case):
 def test_current_token_with_unusable_dest_is_not_reported_current(tmp_path):
     """A current token whose dest holds no key must lead to a mint (whose preflight then fails)."""
     now = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.timezone.utc)
-    token = {"id": 1, "name": "t", "expiration": "2026-12-29T12:00:00Z", "isRevoked": False,
-             "hasExpired": False, "created": "2026-11-29T11:00:00Z"}
+    token = {
+        "id": 1,
+        "name": "t",
+        "expiration": "2026-12-29T12:00:00Z",
+        "isRevoked": False,
+        "hasExpired": False,
+        "created": "2026-11-29T11:00:00Z",
+    }
     path = layouts(tmp_path)["under a file"][0]
     missing = key_file(path).status() != "present"
-    plan = plan_token([token], token_spec({"name": "t", "ttl": "30d", "state": "present"}), now,
-                      dest_missing=missing)
+    plan = plan_token(
+        [token],
+        token_spec({"name": "t", "ttl": "30d", "state": "present"}),
+        now,
+        dest_missing=missing,
+    )
     assert plan.mint is not None
 
 
-@pytest.mark.parametrize("mode,valid", [
-    ("0600", True), ("600", True), ("0640", True), ("u=rw,go=", True), ("u+rw", True), (0o600, True),
-    ("rwx", False), ("0999", False), ("600000", False), ("u=rwz", False),
-])
+@pytest.mark.parametrize(
+    "mode,valid",
+    [
+        ("0600", True),
+        ("600", True),
+        ("0640", True),
+        ("u=rw,go=", True),
+        ("u+rw", True),
+        (0o600, True),
+        ("rwx", False),
+        ("0999", False),
+        ("600000", False),
+        ("u=rwz", False),
+    ],
+)
 def test_mode_is_checked_before_a_token_is_minted(tmp_path, mode, valid):
     keys = key_file(tmp_path / "key", mode=mode)
     if valid:
@@ -99,9 +124,14 @@ class NoRequestClient:
 
 def test_reconcile_checks_every_dest_before_the_first_request(tmp_path):
     (tmp_path / "plain-file").write_text("x")
-    requests = parse_accounts([
-        {"name": "new-account", "tokens": [{"name": "t", "dest": str(tmp_path / "plain-file" / "k")}]},
-    ])
+    requests = parse_accounts(
+        [
+            {
+                "name": "new-account",
+                "tokens": [{"name": "t", "dest": str(tmp_path / "plain-file" / "k")}],
+            },
+        ]
+    )
     reconciler = Reconciler.__new__(Reconciler)
     reconciler.client = NoRequestClient()
     reconciler.key_file_factory = lambda params: key_file(params["dest"])

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import pytest
+
 from ansible_collections.grafana_ops.auth.plugins.module_utils._diagnose import (
     check_urls,
 )
@@ -14,11 +15,20 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
 )
 
 
-@pytest.mark.parametrize("params,option", [
-    ({"url": "localhost:3000"}, "url:"),
-    ({"url": "http://127.0.0.1:3000", "proxy_urls": ["proxy.example.com/grafana"]}, "proxy_urls[0]:"),
-    ({"url": "http://127.0.0.1:3000", "proxy_urls": ["https://ok.example.com", "ftp://x"]}, "proxy_urls[1]:"),
-])
+@pytest.mark.parametrize(
+    "params,option",
+    [
+        ({"url": "localhost:3000"}, "url:"),
+        (
+            {"url": "http://127.0.0.1:3000", "proxy_urls": ["proxy.example.com/grafana"]},
+            "proxy_urls[0]:",
+        ),
+        (
+            {"url": "http://127.0.0.1:3000", "proxy_urls": ["https://ok.example.com", "ftp://x"]},
+            "proxy_urls[1]:",
+        ),
+    ],
+)
 def test_bad_base_url_names_its_option(params, option):
     with pytest.raises(GrafanaInputError) as err:
         check_urls(params)
@@ -27,4 +37,6 @@ def test_bad_base_url_names_its_option(params, option):
 
 
 def test_good_urls_pass():
-    check_urls({"url": "http://127.0.0.1:3000/grafana", "proxy_urls": ["https://grafana.example.com/"]})
+    check_urls(
+        {"url": "http://127.0.0.1:3000/grafana", "proxy_urls": ["https://grafana.example.com/"]}
+    )

@@ -25,6 +25,7 @@ import itertools
 import json
 
 import pytest
+
 from ansible_collections.grafana_ops.auth.plugins.module_utils import (
     _diagnosis as rules,
 )
@@ -36,12 +37,23 @@ DIRECT = "http://127.0.0.1:3000"
 PROXY = "http://127.0.0.1:8080"
 SECRET = "abcdefghijklmnopqrstuvwxyz012345"
 GLSA = f"glsa_{SECRET}_{glsa_checksum('glsa_' + SECRET)}"
-PATHS = {"health": "/api/health", "endpoint": "/api/dashboards/home", "user": "/api/user", "org": "/api/org"}
+PATHS = {
+    "health": "/api/health",
+    "endpoint": "/api/dashboards/home",
+    "user": "/api/user",
+    "org": "/api/org",
+}
 AUTHENTICATED = ("endpoint", "user", "org")
 
 
 def writer_c(message, message_id, status=401):
-    return {"extra": None, "message": message, "messageId": message_id, "statusCode": status, "traceID": ""}
+    return {
+        "extra": None,
+        "message": message,
+        "messageId": message_id,
+        "statusCode": status,
+        "traceID": "",
+    }
 
 
 # An answer: (status, body kind, payload, headers) or ("error", kind, text).
@@ -59,21 +71,39 @@ def no_answer(kind, text):
 
 HEALTH = json_answer(200, {"database": "ok", "version": "12.2.0"})
 HOME = json_answer(200, {"meta": {"isHome": True}, "dashboard": {"title": "Home"}})
-USER = json_answer(200, {"id": 0, "uid": "service-account:7", "login": "sa-1-ci", "name": "ci", "orgId": 1})
+USER = json_answer(
+    200, {"id": 0, "uid": "service-account:7", "login": "sa-1-ci", "name": "ci", "orgId": 1}
+)
 USER_ADMIN = json_answer(200, {"id": 1, "uid": "u1", "login": "admin", "name": "admin", "orgId": 1})
 USERS_ONLY = json_answer(403, {"message": "Endpoint only available for users"})
 ORG = json_answer(200, {"id": 1, "name": "Main Org.", "address": {}})
-DENIED = json_answer(403, {"accessErrorId": "ACE0123456789", "title": "Access denied",
-                           "message": "You'll need additional permissions to perform this action. "
-                                      "Permissions needed: dashboards:read"})
+DENIED = json_answer(
+    403,
+    {
+        "accessErrorId": "ACE0123456789",
+        "title": "Access denied",
+        "message": "You'll need additional permissions to perform this action. "
+        "Permissions needed: dashboards:read",
+    },
+)
 
 # Answers that are not success, not identity: the same set serves Grafana directly and a proxy.
 FAILURES = {
-    **{f"401 {mid}": json_answer(401, writer_c(msg, mid)) for msg, mid in [
-        ("Unauthorized", "auth.unauthorized"), ("Invalid API key", "api-key.invalid"),
-        ("Expired API key", "api-key.expired"), ("Revoked API key", "api-key.revoked"),
-        ("API key does not belong to the requested organization", "api-key.organization-mismatch"),
-        ("Unauthorized", "identity.disabled"), ("Invalid username or password", "password-auth.failed")]},
+    **{
+        f"401 {mid}": json_answer(401, writer_c(msg, mid))
+        for msg, mid in [
+            ("Unauthorized", "auth.unauthorized"),
+            ("Invalid API key", "api-key.invalid"),
+            ("Expired API key", "api-key.expired"),
+            ("Revoked API key", "api-key.revoked"),
+            (
+                "API key does not belong to the requested organization",
+                "api-key.organization-mismatch",
+            ),
+            ("Unauthorized", "identity.disabled"),
+            ("Invalid username or password", "password-auth.failed"),
+        ]
+    },
     "401 fallback": json_answer(401, {"message": "Unauthorized", "traceID": ""}),
     "401 9.x invalid": json_answer(401, {"message": "Invalid API key"}),
     "403 access denied": DENIED,
@@ -100,9 +130,15 @@ FAILURES = {
     "timeout": no_answer("timeout", "timed out after 30 s"),
 }
 PROXY_ONLY = {
-    "401 basic challenge": page(401, "html", "401 Authorization Required", **{"WWW-Authenticate": 'Basic realm="grafana"'}),
-    "401 digest challenge": page(401, "text", "Unauthorized", **{"WWW-Authenticate": 'Digest realm="x", nonce="n"'}),
-    "302 to login": page(302, "html", "302 Found", Location="https://sso.example.com/login?next=/api"),
+    "401 basic challenge": page(
+        401, "html", "401 Authorization Required", **{"WWW-Authenticate": 'Basic realm="grafana"'}
+    ),
+    "401 digest challenge": page(
+        401, "text", "Unauthorized", **{"WWW-Authenticate": 'Digest realm="x", nonce="n"'}
+    ),
+    "302 to login": page(
+        302, "html", "302 Found", Location="https://sso.example.com/login?next=/api"
+    ),
     "301 sub-path": page(301, "html", "301 Moved Permanently", Location=PROXY + "/grafana/"),
     "413 html": page(413, "html", "413 Request Entity Too Large"),
 }
@@ -112,40 +148,77 @@ DIRECT_CASES = {
     "ok 12.x": ({"endpoint": HOME, "user": USER, "org": ORG}, True),
     "ok 10.x/11.x users only": ({"endpoint": HOME, "user": USERS_ONLY, "org": ORG}, True),
     "ok user": ({"endpoint": HOME, "user": USER_ADMIN, "org": ORG}, True),
-    "ok 9.x legacy key": ({"endpoint": HOME, "user": json_answer(404, {"message": "User not found"}), "org": ORG}, True),
-    "endpoint ok, user 404, org html": ({"endpoint": HOME, "user": json_answer(404, {"message": "User not found"}),
-                                         "org": FAILURES["200 html"]}, False),
+    "ok 9.x legacy key": (
+        {"endpoint": HOME, "user": json_answer(404, {"message": "User not found"}), "org": ORG},
+        True,
+    ),
+    "endpoint ok, user 404, org html": (
+        {
+            "endpoint": HOME,
+            "user": json_answer(404, {"message": "User not found"}),
+            "org": FAILURES["200 html"],
+        },
+        False,
+    ),
     "endpoint ok, user html": ({"endpoint": HOME, "user": FAILURES["200 html"], "org": ORG}, False),
     "endpoint ok, user 400": ({"endpoint": HOME, "user": FAILURES["400 json"], "org": ORG}, False),
     "endpoint ok, org 418": ({"endpoint": HOME, "user": USER, "org": FAILURES["418 json"]}, False),
-    "endpoint ok, user json list": ({"endpoint": HOME, "user": FAILURES["200 json not grafana"], "org": ORG}, False),
-    **{name: ({probe: answer for probe in AUTHENTICATED}, False) for name, answer in FAILURES.items()},
+    "endpoint ok, user json list": (
+        {"endpoint": HOME, "user": FAILURES["200 json not grafana"], "org": ORG},
+        False,
+    ),
+    **{
+        name: ({probe: answer for probe in AUTHENTICATED}, False)
+        for name, answer in FAILURES.items()
+    },
 }
 PROXY_CASES = {
     "no proxy": None,
     "passes through": "same",
     **{f"all {name}": answer for name, answer in {**FAILURES, **PROXY_ONLY}.items()},
-    **{f"authenticated {name}": ("auth", answer) for name, answer in {**FAILURES, **PROXY_ONLY}.items()},
+    **{
+        f"authenticated {name}": ("auth", answer)
+        for name, answer in {**FAILURES, **PROXY_ONLY}.items()
+    },
 }
 CREDENTIALS = {
     "token": rules.describe_credential("token", token=GLSA, lint=[]),
     "basic": rules.describe_credential("basic", username="admin", password="admin-password"),
     "none": rules.describe_credential("none"),
-    "malformed": rules.describe_credential("header", header=f"bearer {GLSA}",
-                                           lint=rules.lint_header(f"bearer {GLSA}")),
+    "malformed": rules.describe_credential(
+        "header", header=f"bearer {GLSA}", lint=rules.lint_header(f"bearer {GLSA}")
+    ),
 }
 
 
 def observation(target, base, probe, answer):
-    item = {"url": base + PATHS[probe], "base_url": base, "target": target, "probe": probe, "status": None,
-            "message": None, "message_id": None, "www_authenticate": None, "location": None, "body": None,
-            "version": None, "elapsed_ms": 1.0, "error": None, "error_kind": None, "data": None}
+    item = {
+        "url": base + PATHS[probe],
+        "base_url": base,
+        "target": target,
+        "probe": probe,
+        "status": None,
+        "message": None,
+        "message_id": None,
+        "www_authenticate": None,
+        "location": None,
+        "body": None,
+        "version": None,
+        "elapsed_ms": 1.0,
+        "error": None,
+        "error_kind": None,
+        "data": None,
+    }
     if "error" in answer:
         item.update(error=answer["error"], error_kind=answer["error_kind"])
         return item
     headers = answer.get("headers") or {}
-    item.update(status=answer["status"], body=answer["body"], www_authenticate=headers.get("WWW-Authenticate"),
-                location=headers.get("Location"))
+    item.update(
+        status=answer["status"],
+        body=answer["body"],
+        www_authenticate=headers.get("WWW-Authenticate"),
+        location=headers.get("Location"),
+    )
     if answer["body"] == "json":
         data = answer["data"]
         item["data"] = data
@@ -171,7 +244,8 @@ def probe_run(target, base, answer_for):
 
 def rows():
     for (dname, (dcase, proven)), (pname, pcase), (cname, cred) in itertools.product(
-            DIRECT_CASES.items(), PROXY_CASES.items(), CREDENTIALS.items()):
+        DIRECT_CASES.items(), PROXY_CASES.items(), CREDENTIALS.items()
+    ):
         yield dname, dcase, proven, pname, pcase, cname, cred
 
 
@@ -183,7 +257,9 @@ def run_row(dcase, pcase, cred):
     if pcase == "same":
         proxied = probe_run("proxy", PROXY, direct_answer.__getitem__)
     elif isinstance(pcase, tuple):
-        proxied = probe_run("proxy", PROXY, lambda probe: direct_answer[probe] if probe == "health" else pcase[1])
+        proxied = probe_run(
+            "proxy", PROXY, lambda probe: direct_answer[probe] if probe == "health" else pcase[1]
+        )
     else:
         proxied = probe_run("proxy", PROXY, lambda probe: pcase)
     return observations + proxied, observations, proxied
@@ -196,7 +272,9 @@ def statuses_equal(direct_obs, proxy_obs):
     proxy = {o["probe"]: o for o in proxy_obs}
     for probe in set(direct) | set(proxy):
         d, p = direct.get(probe) or {}, proxy.get(probe) or {}
-        if d.get("status") != p.get("status") or (d.get("body") == "json") != (p.get("body") == "json"):
+        if d.get("status") != p.get("status") or (d.get("body") == "json") != (
+            p.get("body") == "json"
+        ):
             return False
         if d.get("body") == "json" and type(d.get("data")) is not type(p.get("data")):
             return False
@@ -208,7 +286,7 @@ ROWS = list(rows())
 
 def test_the_table_is_large():
     assert len(ROWS) >= 1000
-    assert sum(1 for r in ROWS if r[2]) >= 100     # plenty of rows where the identity is proven
+    assert sum(1 for r in ROWS if r[2]) >= 100  # plenty of rows where the identity is proven
 
 
 @pytest.mark.parametrize("dname", list(DIRECT_CASES))
@@ -222,8 +300,10 @@ def test_truth_table(dname):
         equal = pcase is None or statuses_equal(direct_obs, proxy_obs)
         result = rules.classify(observations, cred, [], None)
         codes = [c["code"] for c in result["causes"]]
-        label = (f"direct {dname!r} x proxy {pname!r} x credential {cname!r}: "
-                 f"verdict {result['verdict']}, causes {codes}")
+        label = (
+            f"direct {dname!r} x proxy {pname!r} x credential {cname!r}: "
+            f"verdict {result['verdict']}, causes {codes}"
+        )
         expected_ok = proven and equal
         if (result["verdict"] == "ok") != expected_ok:
             failures.append(f"{label}; expected ok={expected_ok}")
@@ -235,7 +315,9 @@ def test_truth_table(dname):
             failures.append(f"{label}; verdict is not the causes' category")
         if pcase is not None and not equal and result["parity"]["match"]:
             failures.append(f"{label}; parity.match although the statuses differ")
-        if not equal and not any(rules.CAUSE_VERDICT[c] in ("proxy", "connectivity") for c in codes):
+        if not equal and not any(
+            rules.CAUSE_VERDICT[c] in ("proxy", "connectivity") for c in codes
+        ):
             failures.append(f"{label}; a disagreeing proxy without a proxy cause")
         for item in result["causes"]:
             if not (item["summary"] and item["remediation"] and item["evidence"]):
@@ -248,38 +330,49 @@ def test_truth_table(dname):
     assert not failures, f"{len(failures)} rows break the rule:\n" + "\n".join(failures[:20])
 
 
-@pytest.mark.parametrize("pname, code", [
-    ("all 403 html", "proxy_answers_itself"),
-    ("authenticated 403 html", "proxy_answers_itself"),
-    ("authenticated 400 html", "proxy_answers_itself"),
-    ("authenticated 431 empty", "proxy_answers_itself"),
-    ("authenticated 413 html", "proxy_answers_itself"),
-    ("all 200 html", "proxy_answers_itself"),
-    ("all 302 to login", "proxy_answers_itself"),
-    ("all 500 sidecar json", "proxy_answers_itself"),
-    ("all 404 html", "proxy_path_mismatch"),
-    ("all 301 sub-path", "proxy_path_mismatch"),
-    ("all 401 basic challenge", "proxy_basic_auth_intercepts"),
-    ("authenticated 401 auth.unauthorized", "proxy_strips_authorization"),
-    ("all 502 html", "proxy_unreachable"),
-    ("all connection refused", "proxy_unreachable"),
-    ("authenticated 418 json", "proxy_status_mismatch"),
-])
+@pytest.mark.parametrize(
+    "pname, code",
+    [
+        ("all 403 html", "proxy_answers_itself"),
+        ("authenticated 403 html", "proxy_answers_itself"),
+        ("authenticated 400 html", "proxy_answers_itself"),
+        ("authenticated 431 empty", "proxy_answers_itself"),
+        ("authenticated 413 html", "proxy_answers_itself"),
+        ("all 200 html", "proxy_answers_itself"),
+        ("all 302 to login", "proxy_answers_itself"),
+        ("all 500 sidecar json", "proxy_answers_itself"),
+        ("all 404 html", "proxy_path_mismatch"),
+        ("all 301 sub-path", "proxy_path_mismatch"),
+        ("all 401 basic challenge", "proxy_basic_auth_intercepts"),
+        ("authenticated 401 auth.unauthorized", "proxy_strips_authorization"),
+        ("all 502 html", "proxy_unreachable"),
+        ("all connection refused", "proxy_unreachable"),
+        ("authenticated 418 json", "proxy_status_mismatch"),
+    ],
+)
 def test_proxy_answers_are_named(pname, code):
     """Issue 10 item 1: each way a proxy answers for itself is named, not 'ok'."""
-    observations, _direct, _proxy = run_row(DIRECT_CASES["ok 12.x"][0], PROXY_CASES[pname], CREDENTIALS["token"])
+    observations, _direct, _proxy = run_row(
+        DIRECT_CASES["ok 12.x"][0], PROXY_CASES[pname], CREDENTIALS["token"]
+    )
     result = rules.classify(observations, CREDENTIALS["token"], [], None)
     assert [c["code"] for c in result["causes"]] == [code]
     assert result["verdict"] == "proxy" and result["parity"]["match"] is False
-    assert "agree" not in rules.summary_line(result, 1) and "same status" not in rules.summary_line(result, 1)
+    assert "agree" not in rules.summary_line(result, 1) and "same status" not in rules.summary_line(
+        result, 1
+    )
 
 
 @pytest.mark.parametrize("status", [400, 405, 407, 418, 431])
 @pytest.mark.parametrize("kind", ["json", "html", "empty"])
 def test_unexpected_4xx_on_every_authenticated_probe_is_not_ok(status, kind):
     """Issue 10 item 2: the same 4xx on endpoint, /api/user and /api/org proves nothing."""
-    answer = json_answer(status, {"message": "nope"}) if kind == "json" else page(status, kind, "nope")
-    observations = probe_run("direct", DIRECT, lambda probe: HEALTH if probe == "health" else answer)
+    answer = (
+        json_answer(status, {"message": "nope"}) if kind == "json" else page(status, kind, "nope")
+    )
+    observations = probe_run(
+        "direct", DIRECT, lambda probe: HEALTH if probe == "health" else answer
+    )
     result = rules.classify(observations, CREDENTIALS["token"], [], None)
     assert result["verdict"] != "ok"
     assert [c["code"] for c in result["causes"]] == ["unexpected_response"]

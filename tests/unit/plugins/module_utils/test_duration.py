@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import pytest
+
 from ansible_collections.grafana_ops.auth.plugins.module_utils._duration import (
     format_duration,
     parse_duration,
@@ -14,10 +15,23 @@ from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
 )
 
 
-@pytest.mark.parametrize("value, seconds", [
-    (0, 0), (90, 90), ("90", 90), ("90s", 90), ("90m", 5400), ("12h", 43200), ("30d", 2592000),
-    ("1w", 604800), ("1h30m", 5400), (" 2D ", 172800), (3600.0, 3600), ("1d 12h", 129600),
-])
+@pytest.mark.parametrize(
+    "value, seconds",
+    [
+        (0, 0),
+        (90, 90),
+        ("90", 90),
+        ("90s", 90),
+        ("90m", 5400),
+        ("12h", 43200),
+        ("30d", 2592000),
+        ("1w", 604800),
+        ("1h30m", 5400),
+        (" 2D ", 172800),
+        (3600.0, 3600),
+        ("1d 12h", 129600),
+    ],
+)
 def test_valid_durations(value, seconds):
     assert parse_duration(value, "ttl") == seconds
 
@@ -30,13 +44,26 @@ def test_invalid_durations_name_the_option_and_the_forms(value):
     assert "90m" in str(err.value)
 
 
-@pytest.mark.parametrize("seconds, text", [(0, "0s"), (59, "59s"), (5400, "1h30m"), (90061, "1d1h1m1s")])
+@pytest.mark.parametrize(
+    "seconds, text", [(0, "0s"), (59, "59s"), (5400, "1h30m"), (90061, "1d1h1m1s")]
+)
 def test_format_duration(seconds, text):
     assert format_duration(seconds) == text
 
 
-@pytest.mark.parametrize("value", ["3000000d", "9" * 20, "9" * 5000, 10 ** 30, "15251w", 9223372037,
-                                   "1000000000000000000000s", 1e300])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "3000000d",
+        "9" * 20,
+        "9" * 5000,
+        10**30,
+        "15251w",
+        9223372037,
+        "1000000000000000000000s",
+        1e300,
+    ],
+)
 def test_durations_beyond_grafanas_limit_are_refused(value):
     with pytest.raises(GrafanaInputError) as err:
         parse_duration(value, "ttl")
@@ -57,4 +84,4 @@ def test_the_longest_duration_grafana_can_compute_is_accepted():
 
 def test_an_unprintably_long_integer_is_refused_without_a_crash():
     with pytest.raises(GrafanaInputError, match="^ttl: 'a number that large' is too long"):
-        parse_duration(10 ** 5000, "ttl")
+        parse_duration(10**5000, "ttl")

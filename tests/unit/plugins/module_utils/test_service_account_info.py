@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import pytest
+
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaInputError,
 )
@@ -26,15 +27,18 @@ from ansible_collections.grafana_ops.auth.tests.unit.grafana_fake import (
 DAY = 86400
 
 
-@pytest.mark.parametrize("token, window, expected", [
-    ({"expired": True, "seconds_left": 0}, DAY, "expired"),
-    ({"expired": False, "seconds_left": 3600}, DAY, "expiring"),
-    ({"expired": False, "seconds_left": DAY}, DAY, "expiring"),  # the window is inclusive
-    ({"expired": False, "seconds_left": DAY + 1}, DAY, None),
-    ({"expired": False, "seconds_left": None}, DAY, None),  # never expires
-    ({"expired": False, "seconds_left": 10}, 0, None),  # window 0 = expired only
-    ({"expired": True, "seconds_left": 0, "revoked": True}, 0, "expired"),
-])
+@pytest.mark.parametrize(
+    "token, window, expected",
+    [
+        ({"expired": True, "seconds_left": 0}, DAY, "expired"),
+        ({"expired": False, "seconds_left": 3600}, DAY, "expiring"),
+        ({"expired": False, "seconds_left": DAY}, DAY, "expiring"),  # the window is inclusive
+        ({"expired": False, "seconds_left": DAY + 1}, DAY, None),
+        ({"expired": False, "seconds_left": None}, DAY, None),  # never expires
+        ({"expired": False, "seconds_left": 10}, 0, None),  # window 0 = expired only
+        ({"expired": True, "seconds_left": 0, "revoked": True}, 0, "expired"),
+    ],
+)
 def test_classify(token, window, expected):
     assert expiry_class(token, window) == expected
 
@@ -56,13 +60,22 @@ def fleet():
 def test_expiry_is_judged_on_the_server_clock_and_revoked_tokens_are_reported():
     fake = fleet()
     result = collect(fake.client(), expiring_within=7 * DAY)
-    assert [(t["token_name"], t["seconds_left"], t["revoked"]) for t in result["expiring_tokens"]] == \
-        [("soon", 2 * DAY, False), ("scanned", 3600, True)]
-    assert [(t["service_account_name"], t["token_name"], t["expired"]) for t in result["expired_tokens"]] == \
-        [("ci", "gone", True)]
+    assert [
+        (t["token_name"], t["seconds_left"], t["revoked"]) for t in result["expiring_tokens"]
+    ] == [("soon", 2 * DAY, False), ("scanned", 3600, True)]
+    assert [
+        (t["service_account_name"], t["token_name"], t["expired"]) for t in result["expired_tokens"]
+    ] == [("ci", "gone", True)]
     assert set(result["expired_tokens"][0]) == {
-        "service_account_id", "service_account_name", "token_id", "token_name", "expiration",
-        "seconds_left", "expired", "revoked"}
+        "service_account_id",
+        "service_account_name",
+        "token_id",
+        "token_name",
+        "expiration",
+        "seconds_left",
+        "expired",
+        "revoked",
+    }
     assert all("token_list" not in account for account in result["service_accounts"])
 
 
@@ -72,12 +85,15 @@ def test_token_listing_is_skipped_for_accounts_without_tokens():
     assert fake.calls() == [f"GET {SA}/search", f"GET {SA}/1/tokens", f"GET {SA}/3/tokens"]
 
 
-@pytest.mark.parametrize("include_tokens, expiring_within, token_calls, lists", [
-    (False, None, 0, False),
-    (True, None, 2, True),
-    (False, 0, 2, False),
-    (False, 30 * DAY, 2, False),
-])
+@pytest.mark.parametrize(
+    "include_tokens, expiring_within, token_calls, lists",
+    [
+        (False, None, 0, False),
+        (True, None, 2, True),
+        (False, 0, 2, False),
+        (False, 30 * DAY, 2, False),
+    ],
+)
 def test_what_is_requested_and_returned(include_tokens, expiring_within, token_calls, lists):
     fake = fleet()
     result = collect(fake.client(), include_tokens=include_tokens, expiring_within=expiring_within)
@@ -107,13 +123,16 @@ def test_default_window_is_seven_days_when_tokens_are_listed():
     assert {t["token_name"] for t in result["expiring_tokens"]} == {"soon", "scanned"}
 
 
-@pytest.mark.parametrize("name, search, expected", [
-    ("ci", None, ["ci"]),
-    ("c", None, []),
-    (None, "ci", ["ci", "ci-old"]),
-    (None, None, ["ci", "ci-old", "idle"]),
-    ("nobody", None, []),
-])
+@pytest.mark.parametrize(
+    "name, search, expected",
+    [
+        ("ci", None, ["ci"]),
+        ("c", None, []),
+        (None, "ci", ["ci", "ci-old"]),
+        (None, None, ["ci", "ci-old", "idle"]),
+        ("nobody", None, []),
+    ],
+)
 def test_selection(name, search, expected):
     fake = fleet()
     result = collect(fake.client(), name=name, search=search)
@@ -122,16 +141,25 @@ def test_selection(name, search, expected):
 
 def test_jq_equivalent_query():
     fake = fleet()
-    query = compile_query("service_accounts[].{id: id, name: name, role: role, isDisabled: isDisabled}")
+    query = compile_query(
+        "service_accounts[].{id: id, name: name, role: role, isDisabled: isDisabled}"
+    )
     result = collect(fake.client(), query=query)
-    assert result["query_result"][0] == {"id": 1, "name": "ci", "role": "Editor", "isDisabled": False}
+    assert result["query_result"][0] == {
+        "id": 1,
+        "name": "ci",
+        "role": "Editor",
+        "isDisabled": False,
+    }
     assert len(result["query_result"]) == 3
 
 
 def test_query_sees_token_lists_and_reports():
     fake = fleet()
-    query = compile_query("{revoked: service_accounts[].token_list[?revoked][].name, "
-                          "expired: expired_tokens[].token_name}")
+    query = compile_query(
+        "{revoked: service_accounts[].token_list[?revoked][].name, "
+        "expired: expired_tokens[].token_name}"
+    )
     result = collect(fake.client(), include_tokens=True, query=query)
     assert result["query_result"] == {"revoked": ["scanned"], "expired": ["gone"]}
 

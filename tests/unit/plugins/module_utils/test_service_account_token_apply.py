@@ -10,6 +10,7 @@ import json
 
 import pytest
 import requests
+
 from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import (
     DeliveryError,
 )
@@ -69,6 +70,7 @@ class FakeKeyFile:
 
     def lock(self):
         import contextlib
+
         return contextlib.nullcontext()
 
 
@@ -106,7 +108,10 @@ def test_rerun_sends_no_write(grafana):
     run(grafana)
     grafana.log.clear()
     result = run(grafana)
-    assert grafana.calls() == ["GET /api/serviceaccounts/search", "GET /api/serviceaccounts/1/tokens"]
+    assert grafana.calls() == [
+        "GET /api/serviceaccounts/search",
+        "GET /api/serviceaccounts/1/tokens",
+    ]
     assert result["changed"] is False and "key" not in result
     assert result["token"]["name"] == "ci" and result["pruned"] == []
 
@@ -182,11 +187,19 @@ def test_absent_deletes_owned_tokens_only(grafana):
 # ------------------------------------------------------------------- check mode
 def test_check_mode_predicts_without_writes_or_key(grafana):
     grafana.add_token(1, "ci", 2 * DAY)
-    result = run(grafana, check_mode=True, diff=True, rotation_window="7d",
-                 keep_previous=False, key_file=FakeKeyFile(status="present"))
+    result = run(
+        grafana,
+        check_mode=True,
+        diff=True,
+        rotation_window="7d",
+        keep_previous=False,
+        key_file=FakeKeyFile(status="present"),
+    )
     assert grafana.writes() == []
     assert "key" not in result
-    assert result["changed"] is True and result["rotated"] is True and result["dest_written"] is True
+    assert (
+        result["changed"] is True and result["rotated"] is True and result["dest_written"] is True
+    )
     assert result["token"]["name"] == "ci-r20261129120000" and result["token"]["id"] is None
     assert result["pruned"] == [{"id": 1, "name": "ci", "reason": "replaced"}]
     assert [t["name"] for t in result["diff"]["after"]["tokens"]] == ["ci-r20261129120000"]
@@ -220,7 +233,9 @@ def test_a_bad_key_file_option_is_refused_before_any_request(grafana):
 def test_lost_dest_re_mints_and_warns(grafana):
     run(grafana, key_file=FakeKeyFile())
     key_file = FakeKeyFile(status="missing")
-    result, client = run_with_client(grafana, key_file=key_file, keep_previous=False, return_key=True)
+    result, client = run_with_client(
+        grafana, key_file=key_file, keep_previous=False, return_key=True
+    )
     assert result["changed"] is True and result["rotated"] is True
     assert key_file.written == [result["key"]]
     assert result["token"]["name"] == "ci-r20261129120000"
@@ -246,7 +261,9 @@ def test_failed_write_deletes_the_just_minted_token(grafana):
     with pytest.raises(GrafanaError, match="deleted again") as caught:
         run(grafana, key_file=FakeKeyFile(fail="write"), keep_previous=False)
     assert [c.split()[0] for c in grafana.writes()] == ["POST", "DELETE"]
-    assert sorted(grafana.token_names("ci-bot")) == ["ci"]  # the planned deletion did not happen either
+    assert sorted(grafana.token_names("ci-bot")) == [
+        "ci"
+    ]  # the planned deletion did not happen either
     assert "glsa_" not in str(caught.value)
 
 
@@ -258,9 +275,18 @@ def test_write_failure_after_delivery_keeps_the_token(grafana):
 
 # --------------------------------------------------------------- create errors
 def test_ambiguous_5xx_after_effect_deletes_the_orphan(grafana):
-    grafana.fault("POST", "/tokens", suffix=True, after_effect=True, status=502, text="bad gateway",
-                  content_type="text/plain")
-    with pytest.raises(GrafanaAPIError, match="its key was lost on the way, so the module deleted token 'ci'"):
+    grafana.fault(
+        "POST",
+        "/tokens",
+        suffix=True,
+        after_effect=True,
+        status=502,
+        text="bad gateway",
+        content_type="text/plain",
+    )
+    with pytest.raises(
+        GrafanaAPIError, match="its key was lost on the way, so the module deleted token 'ci'"
+    ):
         run(grafana)
     assert [c.split()[0] for c in grafana.calls()] == ["GET", "GET", "POST", "GET", "DELETE"]
     assert sorted(grafana.token_names("ci-bot")) == []
@@ -269,28 +295,58 @@ def test_ambiguous_5xx_after_effect_deletes_the_orphan(grafana):
 
 
 def test_ambiguous_timeout_without_effect(grafana):
-    grafana.fault("POST", "/tokens", suffix=True, error=requests.exceptions.ReadTimeout("timed out"))
+    grafana.fault(
+        "POST", "/tokens", suffix=True, error=requests.exceptions.ReadTimeout("timed out")
+    )
     with pytest.raises(GrafanaAPIError, match="Grafana did not create it"):
         run(grafana)
-    assert [c.split()[0] for c in grafana.calls()] == ["GET", "GET", "POST", "GET"]  # the POST is not retried
+    assert [c.split()[0] for c in grafana.calls()] == [
+        "GET",
+        "GET",
+        "POST",
+        "GET",
+    ]  # the POST is not retried
 
 
 def test_ambiguous_failure_with_failing_cleanup_names_the_token(grafana):
-    grafana.fault("POST", "/tokens", suffix=True, after_effect=True, error=requests.exceptions.ConnectionError("reset"))
+    grafana.fault(
+        "POST",
+        "/tokens",
+        suffix=True,
+        after_effect=True,
+        error=requests.exceptions.ConnectionError("reset"),
+    )
     grafana.fault("GET", "/tokens", suffix=True, status=404, body={"message": "nope"}, skip=1)
     with pytest.raises(GrafanaAPIError, match="If token 'ci' exists, nobody holds its key"):
         run(grafana)
-    assert sorted(grafana.token_names("ci-bot")) == ["ci"]  # the orphan is still there: the message says so
+    assert sorted(grafana.token_names("ci-bot")) == [
+        "ci"
+    ]  # the orphan is still there: the message says so
 
 
-@pytest.mark.parametrize("setup, params, message", [
-    ({"max_ttl": 3600}, {"ttl": 0}, r"requires every token to expire .\[auth\] api_key_max_seconds_to_live"),
-    ({"max_ttl": 3600}, {"ttl": "2h"}, r"longer than the maximum token lifetime .*Lower ttl"),
-    ({"day_limit": 7}, {"ttl": "30d"}, r"at most a set number of days .\[service_accounts\] "
-                                       r"token_expiration_day_limit.\. Lower ttl.*Grafana said: .*The expiration date"),
-    ({"duplicate_status": 400}, {}, r"unique per organization across all service accounts"),
-    ({"duplicate_status": 409}, {}, r"held by another service account than service account 'ci-bot'"),
-])
+@pytest.mark.parametrize(
+    "setup, params, message",
+    [
+        (
+            {"max_ttl": 3600},
+            {"ttl": 0},
+            r"requires every token to expire .\[auth\] api_key_max_seconds_to_live",
+        ),
+        ({"max_ttl": 3600}, {"ttl": "2h"}, r"longer than the maximum token lifetime .*Lower ttl"),
+        (
+            {"day_limit": 7},
+            {"ttl": "30d"},
+            r"at most a set number of days .\[service_accounts\] "
+            r"token_expiration_day_limit.\. Lower ttl.*Grafana said: .*The expiration date",
+        ),
+        ({"duplicate_status": 400}, {}, r"unique per organization across all service accounts"),
+        (
+            {"duplicate_status": 409},
+            {},
+            r"held by another service account than service account 'ci-bot'",
+        ),
+    ],
+)
 def test_create_errors_are_explained(grafana, setup, params, message):
     for attribute, value in setup.items():
         setattr(grafana, attribute, value)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import pytest
+
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaAPIError,
 )
@@ -22,8 +23,10 @@ from ansible_collections.grafana_ops.auth.tests.unit.grafana_fake import (
     FakeGrafana,
 )
 
-DUPLICATE = {400: "service account token with given name already exists in the organization",
-             409: "service account token rf-tok already exists"}
+DUPLICATE = {
+    400: "service account token with given name already exists in the organization",
+    409: "service account token rf-tok already exists",
+}
 
 
 def racing(status, winner_account=True):
@@ -32,8 +35,13 @@ def racing(status, winner_account=True):
     grafana = FakeGrafana(now=ANSWER_DATE)
     grafana.add("rf-acct", account_id=3)
     if winner_account:
-        grafana.fault("POST", f"{SA}/3/tokens", status=status, body={"message": DUPLICATE[status]},
-                      effect=lambda: grafana.add_token(3, "rf-tok", None))
+        grafana.fault(
+            "POST",
+            f"{SA}/3/tokens",
+            status=status,
+            body={"message": DUPLICATE[status]},
+            effect=lambda: grafana.add_token(3, "rf-tok", None),
+        )
     else:
         grafana.add("elsewhere", account_id=4)
         grafana.add_token(4, "rf-tok", None)
@@ -70,11 +78,16 @@ def one_account():
 
 def sent_writes(grafana):
     """(method, token name or path) of every write, in order."""
-    return [(c["method"], (c["body"] or {}).get("name", c["path"])) for c in grafana.log if c["method"] != "GET"]
+    return [
+        (c["method"], (c["body"] or {}).get("name", c["path"]))
+        for c in grafana.log
+        if c["method"] != "GET"
+    ]
 
 
 def real_key_file(path):
     from ansible.module_utils.basic import AnsibleModule
+
     from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import (
         KeyFile,
         key_file_params,
@@ -82,9 +95,12 @@ def real_key_file(path):
     from ansible_collections.grafana_ops.auth.tests.unit.toolkit import (
         patch_module_args,
     )
+
     with patch_module_args({"dest": str(path)}):
-        module = AnsibleModule(argument_spec=dict(dest=dict(type="path"), mode=dict(type="raw", default="0600")),
-                               add_file_common_args=True)
+        module = AnsibleModule(
+            argument_spec=dict(dest=dict(type="path"), mode=dict(type="raw", default="0600")),
+            add_file_common_args=True,
+        )
     return KeyFile(module, key_file_params(module.params))
 
 
@@ -97,12 +113,20 @@ def test_the_loser_adopts_the_winners_token_instead_of_orphaning_it(tmp_path, ke
     spec = token_spec({"name": "ci", "ttl": "30d", "keep_previous": keep_previous})
     loser_file = real_key_file(dest)
     fingerprint = loser_file.fingerprint()  # the loser looks at dest (missing) ...
-    winner_key = client.post(f"{SA}/3/tokens", body={"name": "ci", "secondsToLive": 30 * DAY}).body["key"]
+    winner_key = client.post(f"{SA}/3/tokens", body={"name": "ci", "secondsToLive": 30 * DAY}).body[
+        "key"
+    ]
     grafana.log.clear()  # ... the winner has minted ...
     listing = [dict(t) for t in grafana.tokens[3]]  # ... the loser lists (valid token, no key file)
     real_key_file(dest).write(winner_key)  # ... and the winner delivers
-    result = ensure_token(client, {"id": 3, "name": "ci-bot"}, spec, key_file=loser_file,
-                          tokens=listing, dest_fingerprint=fingerprint)
+    result = ensure_token(
+        client,
+        {"id": 3, "name": "ci-bot"},
+        spec,
+        key_file=loser_file,
+        tokens=listing,
+        dest_fingerprint=fingerprint,
+    )
     assert result["changed"] is False and result["dest_written"] is False
     assert sent_writes(grafana) == [] and grafana.token_names("ci-bot") == ["ci"]
     assert dest.read_text() == winner_key  # the one valid token's key is delivered
@@ -112,8 +136,12 @@ def test_the_loser_adopts_the_winners_token_instead_of_orphaning_it(tmp_path, ke
 def test_without_a_change_of_dest_the_plan_stands(tmp_path):
     grafana = one_account()
     dest = tmp_path / "ci.token"
-    result = ensure_token(grafana.client(), {"id": 3, "name": "ci-bot"}, token_spec({"name": "ci"}),
-                          key_file=real_key_file(dest))
+    result = ensure_token(
+        grafana.client(),
+        {"id": 3, "name": "ci-bot"},
+        token_spec({"name": "ci"}),
+        key_file=real_key_file(dest),
+    )
     assert result["changed"] is True and sent_writes(grafana) == [("POST", "ci")]
     assert dest.read_text() == grafana.keys[1]
 
@@ -121,6 +149,7 @@ def test_without_a_change_of_dest_the_plan_stands(tmp_path):
 def test_a_held_lock_makes_the_other_run_wait(tmp_path):
     import threading
     import time
+
     dest = tmp_path / "ci.token"
     holder = real_key_file(dest)
     order = []
@@ -142,6 +171,7 @@ def test_a_lock_held_too_long_fails_clearly(tmp_path):
     from ansible_collections.grafana_ops.auth.plugins.module_utils._delivery import (
         DeliveryError,
     )
+
     dest = tmp_path / "ci.token"
     with real_key_file(dest).lock():
         with pytest.raises(DeliveryError, match="another run has been delivering a key into"):

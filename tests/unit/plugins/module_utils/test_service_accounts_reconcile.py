@@ -14,6 +14,7 @@ import functools
 from typing import Any, Dict, List
 
 import pytest
+
 from ansible_collections.grafana_ops.auth.plugins.module_utils import _service_accounts
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaInputError,
@@ -36,40 +37,61 @@ from ansible_collections.grafana_ops.auth.tests.unit.grafana_fake import (
 DAY = 86400
 
 
-def reconcile(grafana: FakeGrafana, accounts: List[Dict[str, Any]], **kwargs: Any) -> Dict[str, Any]:
+def reconcile(
+    grafana: FakeGrafana, accounts: List[Dict[str, Any]], **kwargs: Any
+) -> Dict[str, Any]:
     purge = kwargs.pop("purge", False)
     client = grafana.client(org_id=1)
     return Reconciler(client, **kwargs).run(parse_accounts(accounts), purge=purge)
 
 
 def ten_accounts() -> List[Dict[str, Any]]:
-    return [{"name": f"svc-{n}", "role": "Viewer", "tokens": [{"name": f"tok-{n}", "ttl": "1d"}]}
-            for n in range(10)]
+    return [
+        {"name": f"svc-{n}", "role": "Viewer", "tokens": [{"name": f"tok-{n}", "ttl": "1d"}]}
+        for n in range(10)
+    ]
 
 
 # ------------------------------------------------------------------ validation (pure)
-@pytest.mark.parametrize("accounts, expected", [
-    ([{"name": "a", "role": "superuser"}], "is not a Grafana role"),
-    ([{"name": ""}], "non-empty"),
-    ([{"name": "   "}], "non-empty"),
-    ([{"name": "a", "state": "gone"}], "present or absent"),
-    ([{"name": "a", "tokens": [{"name": "t", "ttl": "5 parsecs"}]}], "ttl"),
-    ([{"name": "a", "tokens": [{"name": "t", "ttl": "1d", "rotation_window": "1d"}]}], "rotation_window"),
-    ([{"name": "a", "tokens": [{"name": ""}]}], "token name"),
-    ([{"name": "a", "tokens": [{"name": "t", "state": "maybe"}]}], "present or absent"),
-    ([{"name": "a"}, {"name": "a", "role": "Admin"}], "listed 2 times"),
-    ([{"name": "a", "tokens": [{"name": "t"}]}, {"name": "b", "tokens": [{"name": "t"}]}],
-     "unique per organization"),
-    ([{"name": "a", "tokens": [{"name": "t"}, {"name": "t-r20261129120000"}]}], "looks like a rotated token"),
-    (["not a dict"], "must be a dictionary"),
-    ([{"name": "a", "tokens": ["x"]}], "must be a dictionary"),
-    ([{"name": "Team-A"}, {"name": "team-a"}], "'Team-A' and 'team-a' collide"),
-    ([{"name": "ops sa"}, {"name": "ops-sa"}], "'ops sa' and 'ops-sa' collide"),
-    ([{"name": "OPS SA"}, {"name": "ops-sa", "role": "Admin"}], "sa-<org>-ops-sa"),
-    ([{"name": "-x"}, {"name": "x"}], "collide"),
-    ([{"name": "a", "tokens": [{"name": "t", "ttl": "3000000d"}]}], "ttl: '3000000d' is too long"),
-    ([{"name": "a", "tokens": [{"name": "t", "ttl": 0, "rotation_window": "9" * 20}]}], "rotation_window: .* is too long"),
-])
+@pytest.mark.parametrize(
+    "accounts, expected",
+    [
+        ([{"name": "a", "role": "superuser"}], "is not a Grafana role"),
+        ([{"name": ""}], "non-empty"),
+        ([{"name": "   "}], "non-empty"),
+        ([{"name": "a", "state": "gone"}], "present or absent"),
+        ([{"name": "a", "tokens": [{"name": "t", "ttl": "5 parsecs"}]}], "ttl"),
+        (
+            [{"name": "a", "tokens": [{"name": "t", "ttl": "1d", "rotation_window": "1d"}]}],
+            "rotation_window",
+        ),
+        ([{"name": "a", "tokens": [{"name": ""}]}], "token name"),
+        ([{"name": "a", "tokens": [{"name": "t", "state": "maybe"}]}], "present or absent"),
+        ([{"name": "a"}, {"name": "a", "role": "Admin"}], "listed 2 times"),
+        (
+            [{"name": "a", "tokens": [{"name": "t"}]}, {"name": "b", "tokens": [{"name": "t"}]}],
+            "unique per organization",
+        ),
+        (
+            [{"name": "a", "tokens": [{"name": "t"}, {"name": "t-r20261129120000"}]}],
+            "looks like a rotated token",
+        ),
+        (["not a dict"], "must be a dictionary"),
+        ([{"name": "a", "tokens": ["x"]}], "must be a dictionary"),
+        ([{"name": "Team-A"}, {"name": "team-a"}], "'Team-A' and 'team-a' collide"),
+        ([{"name": "ops sa"}, {"name": "ops-sa"}], "'ops sa' and 'ops-sa' collide"),
+        ([{"name": "OPS SA"}, {"name": "ops-sa", "role": "Admin"}], "sa-<org>-ops-sa"),
+        ([{"name": "-x"}, {"name": "x"}], "collide"),
+        (
+            [{"name": "a", "tokens": [{"name": "t", "ttl": "3000000d"}]}],
+            "ttl: '3000000d' is too long",
+        ),
+        (
+            [{"name": "a", "tokens": [{"name": "t", "ttl": 0, "rotation_window": "9" * 20}]}],
+            "rotation_window: .* is too long",
+        ),
+    ],
+)
 def test_bad_specs_are_refused_before_any_request(grafana, accounts, expected):
     with pytest.raises(GrafanaInputError, match=expected) as caught:
         reconcile(grafana, [{"name": "fine"}] + accounts)
@@ -89,8 +111,13 @@ def test_huge_expiring_within_is_refused():
 
 def test_every_problem_is_reported_in_one_message():
     with pytest.raises(GrafanaInputError) as caught:
-        parse_accounts([{"name": "a", "role": "root"}, {"name": "b", "tokens": [{"name": "t", "ttl": "soon"}]},
-                        {"name": "a"}])
+        parse_accounts(
+            [
+                {"name": "a", "role": "root"},
+                {"name": "b", "tokens": [{"name": "t", "ttl": "soon"}]},
+                {"name": "a"},
+            ]
+        )
     text = str(caught.value)
     assert "accounts[0] ('a')" in text and "role 'root'" in text
     assert "accounts[1] ('b') tokens[0] ('t')" in text and "ttl" in text
@@ -98,8 +125,24 @@ def test_every_problem_is_reported_in_one_message():
 
 
 def test_valid_specs_are_normalised():
-    parsed = parse_accounts([{"name": "a", "role": "EDITOR", "tokens": [
-        {"name": "t", "ttl": "30d", "rotation_window": "7d", "dest": "/x/t", "mode": "0640", "key_missing": True}]}])
+    parsed = parse_accounts(
+        [
+            {
+                "name": "a",
+                "role": "EDITOR",
+                "tokens": [
+                    {
+                        "name": "t",
+                        "ttl": "30d",
+                        "rotation_window": "7d",
+                        "dest": "/x/t",
+                        "mode": "0640",
+                        "key_missing": True,
+                    }
+                ],
+            }
+        ]
+    )
     assert parsed[0].spec.role == "Editor"
     token = parsed[0].tokens[0]
     assert (token.spec.ttl, token.spec.rotation_window) == (30 * DAY, 7 * DAY)
@@ -108,19 +151,27 @@ def test_valid_specs_are_normalised():
 
 
 # ------------------------------------------------------------------ purge selection (pure)
-@pytest.mark.parametrize("account, external", [
-    ({"name": "a", "login": "sa-1-a"}, False),
-    ({"name": "a", "login": "sa-1-a", "isExternal": False}, False),
-    ({"name": "grafana-oncall", "login": "sa-1-extsvc-grafana-oncall"}, True),
-    ({"name": "plugin", "login": "sa-1-plugin", "isExternal": True}, True),
-])
+@pytest.mark.parametrize(
+    "account, external",
+    [
+        ({"name": "a", "login": "sa-1-a"}, False),
+        ({"name": "a", "login": "sa-1-a", "isExternal": False}, False),
+        ({"name": "grafana-oncall", "login": "sa-1-extsvc-grafana-oncall"}, True),
+        ({"name": "plugin", "login": "sa-1-plugin", "isExternal": True}, True),
+    ],
+)
 def test_external_accounts_are_recognised(account, external):
     assert is_external(account) is external
 
 
 def test_purge_selects_unlisted_non_external_accounts_only():
-    listed = [{"name": "keep"}, {"name": "stray"}, {"name": "ext", "isExternal": True},
-              {"name": "svc", "login": "sa-1-extsvc-svc"}, {"name": "Keep"}]
+    listed = [
+        {"name": "keep"},
+        {"name": "stray"},
+        {"name": "ext", "isExternal": True},
+        {"name": "svc", "login": "sa-1-extsvc-svc"},
+        {"name": "Keep"},
+    ]
     assert [a["name"] for a in purge_candidates(listed, ["keep"])] == ["stray", "Keep"]
     assert purge_candidates([], ["keep"]) == []
 
@@ -159,7 +210,11 @@ def test_accounts_without_tokens_cost_only_the_search(grafana):
 def test_search_pages_are_followed(grafana, monkeypatch):
     for n in range(5):
         grafana.add(f"p{n}")
-    monkeypatch.setattr(_service_accounts, "iter_service_accounts", functools.partial(iter_service_accounts, page_size=2))
+    monkeypatch.setattr(
+        _service_accounts,
+        "iter_service_accounts",
+        functools.partial(iter_service_accounts, page_size=2),
+    )
     result = reconcile(grafana, [{"name": "p4"}])
     assert grafana.calls().count(f"GET {SA}/search") == 3
     assert result["results"][0]["action"] == "unchanged" and grafana.writes() == []
@@ -167,8 +222,9 @@ def test_search_pages_are_followed(grafana, monkeypatch):
 
 def test_check_mode_predicts_without_writes(grafana):
     grafana.add("old", role="Viewer")
-    result = reconcile(grafana, ten_accounts()[:2] + [{"name": "old", "role": "Admin"}], check_mode=True,
-                       diff=True)
+    result = reconcile(
+        grafana, ten_accounts()[:2] + [{"name": "old", "role": "Admin"}], check_mode=True, diff=True
+    )
     assert grafana.writes() == []
     assert result["changed"] is True and result["minted_keys"] == []
     assert result["created"] == ["svc-0", "svc-1"] and result["updated"] == ["old"]
@@ -204,8 +260,13 @@ def test_purge_in_check_mode_only_predicts(grafana):
 
 def test_absent_accounts_are_deleted_and_their_tokens_ignored(grafana):
     grafana.add("gone")
-    result = reconcile(grafana, [{"name": "gone", "state": "absent", "tokens": [{"name": "t"}]},
-                                 {"name": "never", "state": "absent"}])
+    result = reconcile(
+        grafana,
+        [
+            {"name": "gone", "state": "absent", "tokens": [{"name": "t"}]},
+            {"name": "never", "state": "absent"},
+        ],
+    )
     assert result["deleted"] == ["gone"]
     assert [r["action"] for r in result["results"]] == ["deleted", "absent"]
     assert grafana.writes() == [f"DELETE {SA}/1"]
@@ -213,8 +274,14 @@ def test_absent_accounts_are_deleted_and_their_tokens_ignored(grafana):
 
 # ------------------------------------------------------------------ rotation and retiring
 def rotating() -> List[Dict[str, Any]]:
-    return [{"name": "ci", "tokens": [{"name": "deploy", "ttl": "10d", "rotation_window": "3d",
-                                       "keep_previous": False}]}]
+    return [
+        {
+            "name": "ci",
+            "tokens": [
+                {"name": "deploy", "ttl": "10d", "rotation_window": "3d", "keep_previous": False}
+            ],
+        }
+    ]
 
 
 def test_rotation_mints_and_retires_the_previous_token(grafana):
@@ -250,7 +317,9 @@ def test_key_missing_replaces_a_valid_token(grafana):
 
 
 def test_expiring_tokens_are_listed(grafana):
-    spec = [{"name": "ci", "tokens": [{"name": "short", "ttl": "2d"}, {"name": "long", "ttl": "30d"}]}]
+    spec = [
+        {"name": "ci", "tokens": [{"name": "short", "ttl": "2d"}, {"name": "long", "ttl": "30d"}]}
+    ]
     result = reconcile(grafana, spec, expiring_within=7 * DAY)
     assert [(e["token"], e["expires_in"]) for e in result["expiring"]] == [("short", "2d")]
 

@@ -14,6 +14,7 @@ import math
 import stat
 
 import pytest
+
 from ansible_collections.grafana_ops.auth.plugins.module_utils import (
     _textfile_metrics as _metrics,
 )
@@ -43,30 +44,44 @@ def iso(delta_seconds):
     return (NOW + dt.timedelta(seconds=delta_seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@pytest.mark.parametrize("raw, escaped", [
-    ("plain", "plain"),
-    ('a "quoted" name', 'a \\"quoted\\" name'),
-    ("back\\slash", "back\\\\slash"),
-    ("two\nlines", "two\\nlines"),
-    ('\\"\n', '\\\\\\"\\n'),
-])
+@pytest.mark.parametrize(
+    "raw, escaped",
+    [
+        ("plain", "plain"),
+        ('a "quoted" name', 'a \\"quoted\\" name'),
+        ("back\\slash", "back\\\\slash"),
+        ("two\nlines", "two\\nlines"),
+        ('\\"\n', '\\\\\\"\\n'),
+    ],
+)
 def test_label_values_are_escaped(raw, escaped):
     assert escape_label_value(raw) == escaped
 
 
-@pytest.mark.parametrize("value, text", [
-    (math.inf, "+Inf"), (-math.inf, "-Inf"), (float("nan"), "NaN"), (3.0, "3"), (-7200, "-7200"),
-    (0.25, "0.25"), (1767348000.5, "1767348000.5"), (True, "1"),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (math.inf, "+Inf"),
+        (-math.inf, "-Inf"),
+        (float("nan"), "NaN"),
+        (3.0, "3"),
+        (-7200, "-7200"),
+        (0.25, "0.25"),
+        (1767348000.5, "1767348000.5"),
+        (True, "1"),
+    ],
+)
 def test_values(value, text):
     assert format_value(value) == text
 
 
 def test_render_is_sorted_stable_and_has_help_and_type(tmp_path):
     one, two = MetricSet(), MetricSet()
-    rows = [("token_expired", {"grafana": "g", "token_name": "b"}, 1),
-            ("token_expired", {"token_name": "a", "grafana": "g"}, 0),
-            ("service_account_tokens", {"grafana": "g", "service_account": 'x"y\\z\nw'}, 2)]
+    rows = [
+        ("token_expired", {"grafana": "g", "token_name": "b"}, 1),
+        ("token_expired", {"token_name": "a", "grafana": "g"}, 0),
+        ("service_account_tokens", {"grafana": "g", "service_account": 'x"y\\z\nw'}, 2),
+    ]
     for row in rows:
         one.add(*row)
     for row in reversed(rows):
@@ -93,15 +108,18 @@ def test_a_duplicate_series_is_refused():
         metrics.add("token_expired", {"token_name": "a"}, 0)
 
 
-@pytest.mark.parametrize("labels, match", [
-    ({"1env": "x"}, "not a valid Prometheus label name"),
-    ({"__name__": "x"}, "not a valid Prometheus label name"),
-    ({"env-name": "x"}, "not a valid Prometheus label name"),
-    ({"host": "x"}, "set by the module itself"),
-    ({"grafana": "x"}, "set by the module itself"),
-    ({"env": None}, "must be a string"),
-    ({"env": ["a"]}, "must be a string"),
-])
+@pytest.mark.parametrize(
+    "labels, match",
+    [
+        ({"1env": "x"}, "not a valid Prometheus label name"),
+        ({"__name__": "x"}, "not a valid Prometheus label name"),
+        ({"env-name": "x"}, "not a valid Prometheus label name"),
+        ({"host": "x"}, "set by the module itself"),
+        ({"grafana": "x"}, "set by the module itself"),
+        ({"env": None}, "must be a string"),
+        ({"env": ["a"]}, "must be a string"),
+    ],
+)
 def test_bad_labels_are_named(labels, match):
     with pytest.raises(GrafanaInputError, match=match):
         check_labels(labels)
@@ -112,16 +130,41 @@ def test_good_labels_become_strings():
 
 
 def listings():
-    account = {"id": 4, "name": "ci-deployer", "orgId": 1, "isDisabled": False, "role": "Editor", "tokens": 4}
+    account = {
+        "id": 4,
+        "name": "ci-deployer",
+        "orgId": 1,
+        "isDisabled": False,
+        "role": "Editor",
+        "tokens": 4,
+    }
     idle = {"id": 5, "name": "idle", "orgId": 1, "isDisabled": True, "role": "Viewer", "tokens": 0}
     tokens = [
-        {"id": 1, "name": "soon", "expiration": iso(3600), "hasExpired": False, "isRevoked": False,
-         "lastUsedAt": iso(-60)},
-        {"id": 2, "name": "gone", "expiration": iso(-7200), "hasExpired": True, "isRevoked": False,
-         "lastUsedAt": None},
+        {
+            "id": 1,
+            "name": "soon",
+            "expiration": iso(3600),
+            "hasExpired": False,
+            "isRevoked": False,
+            "lastUsedAt": iso(-60),
+        },
+        {
+            "id": 2,
+            "name": "gone",
+            "expiration": iso(-7200),
+            "hasExpired": True,
+            "isRevoked": False,
+            "lastUsedAt": None,
+        },
         {"id": 3, "name": "forever", "expiration": None, "hasExpired": False, "isRevoked": False},
-        {"id": 4, "name": "revoked", "expiration": iso(86400), "hasExpired": False, "isRevoked": True,
-         "lastUsedAt": "0001-01-01T00:00:00Z"},
+        {
+            "id": 4,
+            "name": "revoked",
+            "expiration": iso(86400),
+            "hasExpired": False,
+            "isRevoked": True,
+            "lastUsedAt": "0001-01-01T00:00:00Z",
+        },
     ]
     return [(None, account, tokens), (None, idle, [])]
 
@@ -158,18 +201,28 @@ def test_service_account_families_on_grafanas_clock(tmp_path):
 
 
 def diagnose_result(verdict, codes, elapsed=(12.5, 7.5)):
-    return {"verdict": verdict, "causes": [{"code": c, "summary": "s", "remediation": "r", "evidence": []}
-                                           for c in codes],
-            "observations": [{"probe": "health", "elapsed_ms": e} for e in elapsed]}
+    return {
+        "verdict": verdict,
+        "causes": [{"code": c, "summary": "s", "remediation": "r", "evidence": []} for c in codes],
+        "observations": [{"probe": "health", "elapsed_ms": e} for e in elapsed],
+    }
 
 
 def test_diagnose_families(tmp_path):
     metrics = MetricSet()
     items = [
         {"host": "web1", "result": diagnose_result("ok", [])},
-        {"host": "web2", "result": diagnose_result("authentication", ["token_expired", "token_whitespace"]),
-         "checked_at": "2031-05-06T07:00:00Z"},
-        {"host": "web3", "result": {"failed": True, "msg": "unreachable"}, "checked_at": 1000, "duration": 2.5},
+        {
+            "host": "web2",
+            "result": diagnose_result("authentication", ["token_expired", "token_whitespace"]),
+            "checked_at": "2031-05-06T07:00:00Z",
+        },
+        {
+            "host": "web3",
+            "result": {"failed": True, "msg": "unreachable"},
+            "checked_at": 1000,
+            "duration": 2.5,
+        },
         {"host": "db1", "result": diagnose_result("ok", []), "instance": "http://db1:3000"},
     ]
     assert add_diagnose(metrics, items, NOW.timestamp(), BASE) == 4
@@ -180,7 +233,9 @@ def test_diagnose_families(tmp_path):
         return got[("grafana_ops_" + name, frozenset(dict(BASE, **labels).items()))]
 
     assert value("diagnose_verdict", host="web1", verdict="ok", cause="none") == 1
-    assert value("diagnose_verdict", host="web2", verdict="authentication", cause="token_expired") == 1
+    assert (
+        value("diagnose_verdict", host="web2", verdict="authentication", cause="token_expired") == 1
+    )
     assert value("diagnose_cause", host="web2", cause="token_whitespace") == 1
     assert value("diagnose_verdict", host="web3", verdict="error", cause="diagnose_failed") == 1
     assert value("diagnose_duration_seconds", host="web1") == 0.02
@@ -188,17 +243,27 @@ def test_diagnose_families(tmp_path):
     assert value("diagnose_timestamp_seconds", host="web1") == NOW.timestamp()
     assert value("diagnose_timestamp_seconds", host="web2") == NOW.timestamp() - 489
     assert value("diagnose_timestamp_seconds", host="web3") == 1000
-    db1 = frozenset({"grafana": "http://db1:3000", "host": "db1", "verdict": "ok", "cause": "none"}.items())
+    db1 = frozenset(
+        {"grafana": "http://db1:3000", "host": "db1", "verdict": "ok", "cause": "none"}.items()
+    )
     assert got[("grafana_ops_diagnose_verdict", db1)] == 1
-    assert not any(name == "grafana_ops_diagnose_cause" and ("host", "web1") in labels for name, labels in got)
+    assert not any(
+        name == "grafana_ops_diagnose_cause" and ("host", "web1") in labels for name, labels in got
+    )
     promtool_check(text, tmp_path)
 
 
-@pytest.mark.parametrize("items, match", [
-    ([{"host": "a", "result": {}}, {"host": "a", "result": {}}], "host 'a' is listed twice"),
-    ([{"host": "", "result": {}}], "host is empty"),
-    ([{"host": "a", "result": {}, "checked_at": "yesterday"}], r"diagnose_results\[0\].checked_at"),
-])
+@pytest.mark.parametrize(
+    "items, match",
+    [
+        ([{"host": "a", "result": {}}, {"host": "a", "result": {}}], "host 'a' is listed twice"),
+        ([{"host": "", "result": {}}], "host is empty"),
+        (
+            [{"host": "a", "result": {}, "checked_at": "yesterday"}],
+            r"diagnose_results\[0\].checked_at",
+        ),
+    ],
+)
 def test_bad_diagnose_items_are_named(items, match):
     with pytest.raises(GrafanaInputError, match=match):
         add_diagnose(MetricSet(), items, 0.0, BASE)
@@ -223,7 +288,9 @@ def test_write_atomic_replaces_without_a_trace(tmp_path):
     write_atomic(str(link), "via link\n")
     assert dest.read_text() == "new 1\n"
     assert stat.S_IMODE(dest.stat().st_mode) == 0o644
-    assert other.read_text() == "keep" and not link.is_symlink() and link.read_text() == "via link\n"
+    assert (
+        other.read_text() == "keep" and not link.is_symlink() and link.read_text() == "via link\n"
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "grafana.prom", "link.prom"]
 
 

@@ -8,6 +8,7 @@ import base64
 import json
 
 import pytest
+
 from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import (
     glsa_checksum,
     is_glsa,
@@ -23,9 +24,17 @@ def test_grafana_test_vector_validates():
     assert is_glsa(VECTOR)
 
 
-@pytest.mark.parametrize("token", [
-    VECTOR[:-1] + "8", VECTOR.replace("glsa_", "glsb_"), VECTOR + "_x", VECTOR[:20], "", "glsa__5b582697",
-])
+@pytest.mark.parametrize(
+    "token",
+    [
+        VECTOR[:-1] + "8",
+        VECTOR.replace("glsa_", "glsb_"),
+        VECTOR + "_x",
+        VECTOR[:20],
+        "",
+        "glsa__5b582697",
+    ],
+)
 def test_broken_tokens_do_not_validate(token):
     assert not is_glsa(token)
 
@@ -37,6 +46,9 @@ def test_legacy_key_is_recognised():
     assert legacy_key_name("not base64!") is None
 
 
-@pytest.mark.parametrize("token, shown", [(VECTOR, "glsa_iN\u2026(redacted)"), (None, "(none)"), ("short", "s\u2026(redacted)")])
+@pytest.mark.parametrize(
+    "token, shown",
+    [(VECTOR, "glsa_iN\u2026(redacted)"), (None, "(none)"), ("short", "s\u2026(redacted)")],
+)
 def test_redact_keeps_only_a_prefix(token, shown):
     assert redact(token) == shown

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+
 from ansible_collections.grafana_ops.auth.plugins.module_utils._errors import (
     GrafanaInputError,
 )
@@ -30,14 +31,22 @@ def tok(token_id, name, left=30 * DAY, revoked=False, has_expired=None):
     if left is not None:
         expiration = (NOW + dt.timedelta(seconds=left)).strftime("%Y-%m-%dT%H:%M:%SZ")
     expired = left is not None and left <= 0 if has_expired is None else has_expired
-    return {"id": token_id, "name": name, "created": "2026-10-01T00:00:00Z", "lastUsedAt": None,
-            "expiration": expiration, "secondsUntilExpiration": 0, "hasExpired": expired,
-            "isRevoked": revoked}
+    return {
+        "id": token_id,
+        "name": name,
+        "created": "2026-10-01T00:00:00Z",
+        "lastUsedAt": None,
+        "expiration": expiration,
+        "secondsUntilExpiration": 0,
+        "hasExpired": expired,
+        "isRevoked": revoked,
+    }
 
 
 def spec(**kwargs):
-    values = dict(name="ci", ttl=30 * DAY, rotation_window=7 * DAY, keep_previous=True,
-                  prune_expired=True)
+    values = dict(
+        name="ci", ttl=30 * DAY, rotation_window=7 * DAY, keep_previous=True, prune_expired=True
+    )
     values.update(kwargs)
     return TokenSpec(**values)
 
@@ -56,64 +65,218 @@ def summary(plan):
 CASES = [
     ("no token", [], {}, False, ("ci", "missing", None, []), False),
     ("valid token", [tok(1, "ci")], {}, False, (None, None, "ci", []), False),
-    ("expired, pruned", [tok(1, "ci", left=-60)], {}, False,
-     (SUFFIX, "expired", None, [("ci", "expired")]), True),
-    ("expired, not pruned", [tok(1, "ci", left=-60)], {"prune_expired": False}, False,
-     (SUFFIX, "expired", None, []), True),
-    ("expiry exactly now counts as expired", [tok(1, "ci", left=0)], {}, False,
-     (SUFFIX, "expired", None, [("ci", "expired")]), True),
-    ("server says hasExpired", [tok(1, "ci", left=DAY, has_expired=True)], {}, False,
-     (SUFFIX, "expired", None, [("ci", "expired")]), True),
-    ("revoked, pruned", [tok(1, "ci", revoked=True)], {}, False,
-     (SUFFIX, "revoked", None, [("ci", "revoked")]), True),
-    ("revoked, not pruned", [tok(1, "ci", revoked=True)], {"prune_expired": False}, False,
-     (SUFFIX, "revoked", None, []), True),
-    ("inside window, keep previous", [tok(1, "ci", left=3 * DAY)], {}, False,
-     (SUFFIX, "rotation", None, []), True),
-    ("inside window, do not keep previous", [tok(1, "ci", left=3 * DAY)],
-     {"keep_previous": False}, False, (SUFFIX, "rotation", None, [("ci", "replaced")]), True),
+    (
+        "expired, pruned",
+        [tok(1, "ci", left=-60)],
+        {},
+        False,
+        (SUFFIX, "expired", None, [("ci", "expired")]),
+        True,
+    ),
+    (
+        "expired, not pruned",
+        [tok(1, "ci", left=-60)],
+        {"prune_expired": False},
+        False,
+        (SUFFIX, "expired", None, []),
+        True,
+    ),
+    (
+        "expiry exactly now counts as expired",
+        [tok(1, "ci", left=0)],
+        {},
+        False,
+        (SUFFIX, "expired", None, [("ci", "expired")]),
+        True,
+    ),
+    (
+        "server says hasExpired",
+        [tok(1, "ci", left=DAY, has_expired=True)],
+        {},
+        False,
+        (SUFFIX, "expired", None, [("ci", "expired")]),
+        True,
+    ),
+    (
+        "revoked, pruned",
+        [tok(1, "ci", revoked=True)],
+        {},
+        False,
+        (SUFFIX, "revoked", None, [("ci", "revoked")]),
+        True,
+    ),
+    (
+        "revoked, not pruned",
+        [tok(1, "ci", revoked=True)],
+        {"prune_expired": False},
+        False,
+        (SUFFIX, "revoked", None, []),
+        True,
+    ),
+    (
+        "inside window, keep previous",
+        [tok(1, "ci", left=3 * DAY)],
+        {},
+        False,
+        (SUFFIX, "rotation", None, []),
+        True,
+    ),
+    (
+        "inside window, do not keep previous",
+        [tok(1, "ci", left=3 * DAY)],
+        {"keep_previous": False},
+        False,
+        (SUFFIX, "rotation", None, [("ci", "replaced")]),
+        True,
+    ),
     ("just outside window", [tok(1, "ci", left=7 * DAY)], {}, False, (None, None, "ci", []), False),
-    ("window 0 never rotates early", [tok(1, "ci", left=1)], {"rotation_window": 0}, False,
-     (None, None, "ci", []), False),
-    ("ttl 0 token never in window", [tok(1, "ci", left=None)], {"ttl": 0}, False,
-     (None, None, "ci", []), False),
-    ("newest valid is current, older kept", [tok(1, "ci", left=2 * DAY), tok(2, SUFFIX)], {},
-     False, (None, None, SUFFIX, []), False),
-    ("newest valid is current, older retired", [tok(1, "ci", left=2 * DAY), tok(2, SUFFIX)],
-     {"keep_previous": False}, False, (None, None, SUFFIX, [("ci", "replaced")]), False),
-    ("expired previous pruned, current kept", [tok(1, "ci", left=-DAY), tok(2, SUFFIX)], {},
-     False, (None, None, SUFFIX, [("ci", "expired")]), False),
-    ("expired previous kept without prune", [tok(1, "ci", left=-DAY), tok(2, SUFFIX)],
-     {"prune_expired": False}, False, (None, None, SUFFIX, []), False),
-    ("keep_previous false deletes dead ones too", [tok(1, "ci", revoked=True), tok(2, SUFFIX)],
-     {"keep_previous": False, "prune_expired": False}, False,
-     (None, None, SUFFIX, [("ci", "revoked")]), False),
-    ("revoked newest falls back to older valid", [tok(1, "ci"), tok(2, SUFFIX, revoked=True)], {},
-     False, (None, None, "ci", [(SUFFIX, "revoked")]), False),
-    ("foreign tokens ignored",
-     [tok(1, "cia", left=-DAY), tok(2, "ci-other", left=-DAY), tok(3, "ci-r2026", left=-DAY),
-      tok(4, "other"), tok(5, "xci-r20261129120000", left=-DAY)], {}, False,
-     ("ci", "missing", None, []), False),
-    ("dest missing re-mints, old kept", [tok(1, "ci")], {}, True,
-     (SUFFIX, "dest_missing", None, []), True),
-    ("dest missing re-mints, old retired", [tok(1, "ci")], {"keep_previous": False}, True,
-     (SUFFIX, "dest_missing", None, [("ci", "replaced")]), True),
-    ("dest missing without token is a first mint", [], {}, True, ("ci", "missing", None, []), False),
-    ("suffix taken in the same second", [tok(1, "ci", left=-DAY), tok(2, SUFFIX, left=-1)], {},
-     False, (SUFFIX + "-01", "expired", None, [("ci", "expired"), (SUFFIX, "expired")]), True),
-    ("plain name reused once it is gone", [tok(1, SUFFIX + "-01", left=-DAY)], {}, False,
-     ("ci", "expired", None, [(SUFFIX + "-01", "expired")]), True),
-    ("absent deletes every owned token",
-     [tok(1, "ci", left=-DAY), tok(2, SUFFIX, revoked=True), tok(3, SUFFIX + "-01"), tok(4, "other")],
-     {"state": "absent"}, False,
-     (None, None, None, [("ci", "absent"), (SUFFIX, "absent"), (SUFFIX + "-01", "absent")]), False),
-    ("absent with nothing owned", [tok(4, "other")], {"state": "absent"}, False,
-     (None, None, None, []), False),
+    (
+        "window 0 never rotates early",
+        [tok(1, "ci", left=1)],
+        {"rotation_window": 0},
+        False,
+        (None, None, "ci", []),
+        False,
+    ),
+    (
+        "ttl 0 token never in window",
+        [tok(1, "ci", left=None)],
+        {"ttl": 0},
+        False,
+        (None, None, "ci", []),
+        False,
+    ),
+    (
+        "newest valid is current, older kept",
+        [tok(1, "ci", left=2 * DAY), tok(2, SUFFIX)],
+        {},
+        False,
+        (None, None, SUFFIX, []),
+        False,
+    ),
+    (
+        "newest valid is current, older retired",
+        [tok(1, "ci", left=2 * DAY), tok(2, SUFFIX)],
+        {"keep_previous": False},
+        False,
+        (None, None, SUFFIX, [("ci", "replaced")]),
+        False,
+    ),
+    (
+        "expired previous pruned, current kept",
+        [tok(1, "ci", left=-DAY), tok(2, SUFFIX)],
+        {},
+        False,
+        (None, None, SUFFIX, [("ci", "expired")]),
+        False,
+    ),
+    (
+        "expired previous kept without prune",
+        [tok(1, "ci", left=-DAY), tok(2, SUFFIX)],
+        {"prune_expired": False},
+        False,
+        (None, None, SUFFIX, []),
+        False,
+    ),
+    (
+        "keep_previous false deletes dead ones too",
+        [tok(1, "ci", revoked=True), tok(2, SUFFIX)],
+        {"keep_previous": False, "prune_expired": False},
+        False,
+        (None, None, SUFFIX, [("ci", "revoked")]),
+        False,
+    ),
+    (
+        "revoked newest falls back to older valid",
+        [tok(1, "ci"), tok(2, SUFFIX, revoked=True)],
+        {},
+        False,
+        (None, None, "ci", [(SUFFIX, "revoked")]),
+        False,
+    ),
+    (
+        "foreign tokens ignored",
+        [
+            tok(1, "cia", left=-DAY),
+            tok(2, "ci-other", left=-DAY),
+            tok(3, "ci-r2026", left=-DAY),
+            tok(4, "other"),
+            tok(5, "xci-r20261129120000", left=-DAY),
+        ],
+        {},
+        False,
+        ("ci", "missing", None, []),
+        False,
+    ),
+    (
+        "dest missing re-mints, old kept",
+        [tok(1, "ci")],
+        {},
+        True,
+        (SUFFIX, "dest_missing", None, []),
+        True,
+    ),
+    (
+        "dest missing re-mints, old retired",
+        [tok(1, "ci")],
+        {"keep_previous": False},
+        True,
+        (SUFFIX, "dest_missing", None, [("ci", "replaced")]),
+        True,
+    ),
+    (
+        "dest missing without token is a first mint",
+        [],
+        {},
+        True,
+        ("ci", "missing", None, []),
+        False,
+    ),
+    (
+        "suffix taken in the same second",
+        [tok(1, "ci", left=-DAY), tok(2, SUFFIX, left=-1)],
+        {},
+        False,
+        (SUFFIX + "-01", "expired", None, [("ci", "expired"), (SUFFIX, "expired")]),
+        True,
+    ),
+    (
+        "plain name reused once it is gone",
+        [tok(1, SUFFIX + "-01", left=-DAY)],
+        {},
+        False,
+        ("ci", "expired", None, [(SUFFIX + "-01", "expired")]),
+        True,
+    ),
+    (
+        "absent deletes every owned token",
+        [
+            tok(1, "ci", left=-DAY),
+            tok(2, SUFFIX, revoked=True),
+            tok(3, SUFFIX + "-01"),
+            tok(4, "other"),
+        ],
+        {"state": "absent"},
+        False,
+        (None, None, None, [("ci", "absent"), (SUFFIX, "absent"), (SUFFIX + "-01", "absent")]),
+        False,
+    ),
+    (
+        "absent with nothing owned",
+        [tok(4, "other")],
+        {"state": "absent"},
+        False,
+        (None, None, None, []),
+        False,
+    ),
 ]
 
 
-@pytest.mark.parametrize("tokens, overrides, dest_missing, expected, rotated",
-                         [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    "tokens, overrides, dest_missing, expected, rotated",
+    [c[1:] for c in CASES],
+    ids=[c[0] for c in CASES],
+)
 def test_plan(tokens, overrides, dest_missing, expected, rotated):
     plan = plan_token(tokens, spec(**overrides), NOW, dest_missing=dest_missing)
     assert summary(plan) == expected
@@ -146,7 +309,9 @@ def test_ttl_zero_prediction_never_expires():
 def test_diff_lists_names_and_expirations_only():
     plan = plan_token([tok(1, "ci", left=3 * DAY)], spec(keep_previous=False), NOW)
     assert plan.before() == [{"name": "ci", "expiration": "2026-12-02T12:00:00Z", "state": "valid"}]
-    assert plan.after() == [{"name": SUFFIX, "expiration": "2026-12-29T12:00:00Z", "state": "valid"}]
+    assert plan.after() == [
+        {"name": SUFFIX, "expiration": "2026-12-29T12:00:00Z", "state": "valid"}
+    ]
 
 
 def test_owned_tokens_sorted_by_id_not_by_clock():
@@ -159,11 +324,14 @@ def test_name_with_regex_characters_is_literal():
     assert [t["name"] for t in owned_tokens(tokens, "a.b")] == ["a.b"]
 
 
-@pytest.mark.parametrize("taken, expected", [
-    ((), SUFFIX),
-    ((SUFFIX,), SUFFIX + "-01"),
-    ((SUFFIX, SUFFIX + "-01"), SUFFIX + "-02"),
-])
+@pytest.mark.parametrize(
+    "taken, expected",
+    [
+        ((), SUFFIX),
+        ((SUFFIX,), SUFFIX + "-01"),
+        ((SUFFIX, SUFFIX + "-01"), SUFFIX + "-02"),
+    ],
+)
 def test_rotation_name(taken, expected):
     assert rotation_name("ci", NOW, taken) == expected
 
@@ -187,25 +355,48 @@ def test_rotation_name_gives_up_after_99():
 
 
 # ---------------------------------------------------------------- token_spec
-@pytest.mark.parametrize("params, expected", [
-    ({"name": "ci"}, TokenSpec("ci", "present", 30 * DAY, 0, True, True)),
-    ({"name": "ci", "ttl": "12h", "rotation_window": "90m", "keep_previous": False,
-      "prune_expired": False, "state": "absent"},
-     TokenSpec("ci", "absent", 12 * 3600, 5400, False, False)),
-    ({"name": "ci", "ttl": 0, "rotation_window": "7d"}, TokenSpec("ci", "present", 0, 7 * DAY, True, True)),
-    ({"name": "ci", "ttl": "3600", "rotation_window": 3599}, TokenSpec("ci", "present", 3600, 3599, True, True)),
-])
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"name": "ci"}, TokenSpec("ci", "present", 30 * DAY, 0, True, True)),
+        (
+            {
+                "name": "ci",
+                "ttl": "12h",
+                "rotation_window": "90m",
+                "keep_previous": False,
+                "prune_expired": False,
+                "state": "absent",
+            },
+            TokenSpec("ci", "absent", 12 * 3600, 5400, False, False),
+        ),
+        (
+            {"name": "ci", "ttl": 0, "rotation_window": "7d"},
+            TokenSpec("ci", "present", 0, 7 * DAY, True, True),
+        ),
+        (
+            {"name": "ci", "ttl": "3600", "rotation_window": 3599},
+            TokenSpec("ci", "present", 3600, 3599, True, True),
+        ),
+    ],
+)
 def test_token_spec(params, expected):
     assert token_spec(params) == expected
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"name": "ci", "ttl": "7d", "rotation_window": "7d"}, "rotation_window .7d. must be shorter than ttl .7d."),
-    ({"name": "ci", "ttl": "1d", "rotation_window": "30d"}, "must be shorter than ttl"),
-    ({"name": "ci", "ttl": "soon"}, "ttl: 'soon' is not a valid duration"),
-    ({"name": "ci", "rotation_window": -5}, "rotation_window"),
-    ({"name": " "}, "name"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (
+            {"name": "ci", "ttl": "7d", "rotation_window": "7d"},
+            "rotation_window .7d. must be shorter than ttl .7d.",
+        ),
+        ({"name": "ci", "ttl": "1d", "rotation_window": "30d"}, "must be shorter than ttl"),
+        ({"name": "ci", "ttl": "soon"}, "ttl: 'soon' is not a valid duration"),
+        ({"name": "ci", "rotation_window": -5}, "rotation_window"),
+        ({"name": " "}, "name"),
+    ],
+)
 def test_token_spec_errors(params, message):
     with pytest.raises(GrafanaInputError, match=message):
         token_spec(params)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from ansible_collections.grafana_ops.auth.plugins.module_utils import (
     _service_account_info,
 )
@@ -36,13 +37,29 @@ def run(module, args, capsys):
 
 # ------------------------------------------------------------------ service_account
 def test_check_mode_create_with_diff(fake, monkeypatch, capsys):
-    code, result = run(service_account, {"name": "ci", "role": "EDITOR", "org_id": 1,
-                                         "_ansible_check_mode": True, "_ansible_diff": True},
-                       capsys)
+    code, result = run(
+        service_account,
+        {
+            "name": "ci",
+            "role": "EDITOR",
+            "org_id": 1,
+            "_ansible_check_mode": True,
+            "_ansible_diff": True,
+        },
+        capsys,
+    )
     assert code == 0 and result["changed"] is True
-    assert result["service_account"] == {"name": "ci", "orgId": 1,
-                                         "isDisabled": False, "role": "Editor", "tokens": 0}
-    assert result["diff"] == {"before": {}, "after": {"name": "ci", "role": "Editor", "isDisabled": False}}
+    assert result["service_account"] == {
+        "name": "ci",
+        "orgId": 1,
+        "isDisabled": False,
+        "role": "Editor",
+        "tokens": 0,
+    }
+    assert result["diff"] == {
+        "before": {},
+        "after": {"name": "ci", "role": "Editor", "isDisabled": False},
+    }
     assert fake.writes() == [] and fake.accounts == {}
 
 
@@ -51,16 +68,24 @@ def test_apply_then_rerun(fake, monkeypatch, capsys):
     fake.log.clear()
     again = run(service_account, {"name": "ci", "role": "Admin"}, capsys)[1]
     assert first["changed"] is True and first["service_account"]["role"] == "Admin"
-    assert again["changed"] is False and again["service_account"]["id"] == first["service_account"]["id"]
+    assert (
+        again["changed"] is False
+        and again["service_account"]["id"] == first["service_account"]["id"]
+    )
     assert fake.calls() == [f"GET {SA}/search"]
     assert "diff" not in again
 
 
 def test_delete_returns_an_empty_account_and_diff(fake, monkeypatch, capsys):
     fake.add("ci", role="Editor")
-    result = run(service_account, {"name": "ci", "state": "absent", "_ansible_diff": True}, capsys)[1]
+    result = run(service_account, {"name": "ci", "state": "absent", "_ansible_diff": True}, capsys)[
+        1
+    ]
     assert result["changed"] is True and result["service_account"] == {}
-    assert result["diff"] == {"before": {"name": "ci", "role": "Editor", "isDisabled": False}, "after": {}}
+    assert result["diff"] == {
+        "before": {"name": "ci", "role": "Editor", "isDisabled": False},
+        "after": {},
+    }
     assert fake.accounts == {}
 
 
@@ -82,22 +107,32 @@ def test_info_in_check_mode_with_query(fake, monkeypatch, capsys):
     ci = fake.add("ci", role="Editor")["id"]
     fake.add_token(ci, "old", -5)
     fake.add_token(ci, "soon", 3600)
-    result = run(service_account_info, {
-        "expiring_within": "7d", "_ansible_check_mode": True,
-        "query": "service_accounts[].{id: id, name: name, role: role, isDisabled: isDisabled}"},
-        capsys)[1]
+    result = run(
+        service_account_info,
+        {
+            "expiring_within": "7d",
+            "_ansible_check_mode": True,
+            "query": "service_accounts[].{id: id, name: name, role: role, isDisabled: isDisabled}",
+        },
+        capsys,
+    )[1]
     assert result["changed"] is False
-    assert result["query_result"] == [{"id": ci, "name": "ci", "role": "Editor", "isDisabled": False}]
+    assert result["query_result"] == [
+        {"id": ci, "name": "ci", "role": "Editor", "isDisabled": False}
+    ]
     assert [t["token_name"] for t in result["expiring_tokens"]] == ["soon"]
     assert [t["token_name"] for t in result["expired_tokens"]] == ["old"]
     assert fake.writes() == []
 
 
-@pytest.mark.parametrize("args, fragment", [
-    ({"expiring_within": "soon"}, "expiring_within"),
-    ({"query": "service_accounts["}, "not a valid JMESPath"),
-    ({"name": "a", "search": "b"}, "mutually exclusive"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        ({"expiring_within": "soon"}, "expiring_within"),
+        ({"query": "service_accounts["}, "not a valid JMESPath"),
+        ({"name": "a", "search": "b"}, "mutually exclusive"),
+    ],
+)
 def test_info_bad_options_fail_before_any_request(fake, monkeypatch, capsys, args, fragment):
     code, result = run(service_account_info, args, capsys)
     assert code == 1 and fragment in result["msg"] and fake.log == []

@@ -15,6 +15,7 @@ import stat
 
 import pytest
 import requests
+
 from ansible_collections.grafana_ops.auth.plugins.module_utils._token_format import (
     is_glsa,
 )
@@ -28,13 +29,20 @@ PASSWORD = "s3cret-admin-password"
 @pytest.fixture
 def grafana(monkeypatch):
     fake = bots_grafana()
-    monkeypatch.setattr(requests.Session, "request", lambda self, method, url, **kw: fake.request(method, url, **kw))
+    monkeypatch.setattr(
+        requests.Session, "request", lambda self, method, url, **kw: fake.request(method, url, **kw)
+    )
     return fake
 
 
 def run_module(capsys, check_mode=False, diff=False, **args):
-    params = dict(url="http://127.0.0.1:3000", url_username="admin", url_password=PASSWORD,
-                  service_account="ci-bot", name="ci")
+    params = dict(
+        url="http://127.0.0.1:3000",
+        url_username="admin",
+        url_password=PASSWORD,
+        service_account="ci-bot",
+        name="ci",
+    )
     params.update(args)
     params = {k: v for k, v in params.items() if v is not None}
     if check_mode:
@@ -74,11 +82,16 @@ def test_lost_dest_re_mints_with_a_warning(grafana, capsys, tmp_path):
     first = run_module(capsys, dest=str(dest), return_key=True)
     dest.unlink()
     result = run_module(capsys, dest=str(dest), return_key=True)
-    assert result["changed"] is True and result["rotated"] is True and result["dest_written"] is True
+    assert (
+        result["changed"] is True and result["rotated"] is True and result["dest_written"] is True
+    )
     assert result["key"] != first["key"] and dest.read_text() == result["key"]
     assert result["token"]["name"].startswith("ci-r")
     assert "missing although token 'ci' is still valid" in json.dumps(result["warnings"])
-    assert sorted(grafana.token_names("ci-bot")) == ["ci", result["token"]["name"]]  # keep_previous defaults to true
+    assert sorted(grafana.token_names("ci-bot")) == [
+        "ci",
+        result["token"]["name"],
+    ]  # keep_previous defaults to true
 
 
 def test_mode_drift_is_fixed_without_minting(grafana, capsys, tmp_path):
@@ -110,10 +123,13 @@ def test_rotation_window_not_shorter_than_ttl_fails_before_any_request(grafana, 
     assert grafana.calls() == []
 
 
-@pytest.mark.parametrize("args, message", [
-    ({"service_account": None}, "one of the following is required"),
-    ({"service_account_id": 1}, "mutually exclusive"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"service_account": None}, "one of the following is required"),
+        ({"service_account_id": 1}, "mutually exclusive"),
+    ],
+)
 def test_account_options(grafana, capsys, args, message):
     result = run_module(capsys, **args)
     assert result["failed"] is True and message in result["msg"]
@@ -121,11 +137,23 @@ def test_account_options(grafana, capsys, args, message):
 
 def test_rotation_from_the_server_clock(grafana, capsys, tmp_path):
     dest = tmp_path / "token"
-    first = run_module(capsys, dest=str(dest), ttl="10d", rotation_window="3d", keep_previous=False,
-                       return_key=True)
+    first = run_module(
+        capsys,
+        dest=str(dest),
+        ttl="10d",
+        rotation_window="3d",
+        keep_previous=False,
+        return_key=True,
+    )
     grafana.now += dt.timedelta(days=8)
-    result = run_module(capsys, dest=str(dest), ttl="10d", rotation_window="3d", keep_previous=False,
-                        return_key=True)
+    result = run_module(
+        capsys,
+        dest=str(dest),
+        ttl="10d",
+        rotation_window="3d",
+        keep_previous=False,
+        return_key=True,
+    )
     assert result["rotated"] is True and dest.read_text() == result["key"] != first["key"]
     assert result["pruned"] == [{"id": first["token"]["id"], "name": "ci", "reason": "replaced"}]
 
@@ -139,9 +167,12 @@ def test_a_decimal_yaml_mode_is_refused_before_any_request(grafana, capsys, tmp_
     assert grafana.calls() == [] and not dest.exists()
 
 
-@pytest.mark.parametrize("option, value", [("ttl", "3000000d"), ("ttl", "9" * 20),
-                                           ("rotation_window", "300000w")])
-def test_a_ttl_beyond_what_grafana_accepts_is_refused_before_any_request(grafana, capsys, option, value):
+@pytest.mark.parametrize(
+    "option, value", [("ttl", "3000000d"), ("ttl", "9" * 20), ("rotation_window", "300000w")]
+)
+def test_a_ttl_beyond_what_grafana_accepts_is_refused_before_any_request(
+    grafana, capsys, option, value
+):
     for check_mode in (False, True):
         grafana.log.clear()
         result = run_module(capsys, **{option: value, "_ansible_check_mode": check_mode})

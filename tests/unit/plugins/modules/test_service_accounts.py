@@ -10,6 +10,7 @@ import os
 import stat
 
 import pytest
+
 from ansible_collections.grafana_ops.auth.plugins.modules import service_accounts
 from ansible_collections.grafana_ops.auth.tests.unit.grafana_fake import SA
 from ansible_collections.grafana_ops.auth.tests.unit.toolkit import CONNECTION, run_main
@@ -27,8 +28,10 @@ def run(args, capsys):
 
 def test_apply_delivers_the_key_and_the_rerun_writes_nothing(fake, monkeypatch, capsys, tmp_path):
     dest = tmp_path / "ci.token"
-    accounts = [{"name": "ci", "role": "editor", "tokens": [{"name": "deploy", "dest": str(dest)}]},
-                {"name": "reader"}]
+    accounts = [
+        {"name": "ci", "role": "editor", "tokens": [{"name": "deploy", "dest": str(dest)}]},
+        {"name": "reader"},
+    ]
     code, first = run({"accounts": accounts}, capsys)
     assert code == 0 and first["changed"] is True
     assert first["created"] == ["ci", "reader"]
@@ -47,17 +50,30 @@ def test_apply_delivers_the_key_and_the_rerun_writes_nothing(fake, monkeypatch, 
 
 
 def test_check_mode_with_diff_sends_no_write(fake, monkeypatch, capsys):
-    code, result = run({"accounts": [{"name": "ci", "tokens": [{"name": "deploy"}]}],
-                        "_ansible_check_mode": True, "_ansible_diff": True}, capsys)
+    code, result = run(
+        {
+            "accounts": [{"name": "ci", "tokens": [{"name": "deploy"}]}],
+            "_ansible_check_mode": True,
+            "_ansible_diff": True,
+        },
+        capsys,
+    )
     assert code == 0 and result["changed"] is True and result["minted_keys"] == []
     assert result["diff"]["after"]["accounts"]["ci"]["tokens"][0]["name"] == "deploy"
     assert fake.writes() == []
 
 
 def test_bad_input_fails_once_before_any_request(fake, monkeypatch, capsys):
-    code, result = run({"accounts": [{"name": "ok"}, {"name": "bad", "role": "owner"},
-                                     {"name": "x", "tokens": [{"name": "t", "ttl": "forever"}]}]},
-                       capsys)
+    code, result = run(
+        {
+            "accounts": [
+                {"name": "ok"},
+                {"name": "bad", "role": "owner"},
+                {"name": "x", "tokens": [{"name": "t", "ttl": "forever"}]},
+            ]
+        },
+        capsys,
+    )
     assert code == 1 and result["failed"] is True
     assert "role 'owner'" in result["msg"] and "ttl" in result["msg"]
     assert fake.log == []
@@ -78,11 +94,25 @@ def test_purge_is_off_unless_asked(fake, monkeypatch, capsys):
 
 
 def test_a_failure_part_way_still_returns_minted_keys(fake, monkeypatch, capsys):
-    fake.fault("POST", SA, status=403, body={"message": "can not assign a role higher than user's role",
-                                             "messageId": "serviceaccounts.ErrRoleForbidden"})
+    fake.fault(
+        "POST",
+        SA,
+        status=403,
+        body={
+            "message": "can not assign a role higher than user's role",
+            "messageId": "serviceaccounts.ErrRoleForbidden",
+        },
+    )
     fake.add("first")
-    code, result = run({"accounts": [{"name": "first", "tokens": [{"name": "t1"}]},
-                                     {"name": "second", "role": "Admin"}]}, capsys)
+    code, result = run(
+        {
+            "accounts": [
+                {"name": "first", "tokens": [{"name": "t1"}]},
+                {"name": "second", "role": "Admin"},
+            ]
+        },
+        capsys,
+    )
     assert code == 1 and "second" in result["msg"] and "higher" in result["msg"]
     assert [k["token"] for k in result["minted_keys"]] == ["t1"]
     assert "glsa_" not in result["msg"]
@@ -90,19 +120,26 @@ def test_a_failure_part_way_still_returns_minted_keys(fake, monkeypatch, capsys)
 
 def test_return_key_puts_the_key_of_a_delivered_token_in_minted_keys(fake, capsys, tmp_path):
     dest = tmp_path / "ci.token"
-    accounts = [{"name": "ci", "tokens": [{"name": "deploy", "dest": str(dest), "return_key": True}]}]
+    accounts = [
+        {"name": "ci", "tokens": [{"name": "deploy", "dest": str(dest), "return_key": True}]}
+    ]
     code, result = run({"accounts": accounts}, capsys)
     assert code == 0 and result["minted_keys"][0]["key"] == dest.read_text()
 
 
-@pytest.mark.parametrize("token, words", [
-    ({"mode": 600}, "mode 600 is a YAML integer"),
-    ({"mode": "0999"}, "is not a file mode"),
-    ({"owner": "no-such-user-here"}, "no user named"),
-    ({"group": "no-such-group-here"}, "no group named"),
-])
+@pytest.mark.parametrize(
+    "token, words",
+    [
+        ({"mode": 600}, "mode 600 is a YAML integer"),
+        ({"mode": "0999"}, "is not a file mode"),
+        ({"owner": "no-such-user-here"}, "no user named"),
+        ({"group": "no-such-group-here"}, "no group named"),
+    ],
+)
 def test_a_bad_key_file_option_is_refused_before_any_request(fake, capsys, tmp_path, token, words):
-    accounts = [{"name": "ci", "tokens": [{"name": "deploy", "dest": str(tmp_path / "k"), **token}]}]
+    accounts = [
+        {"name": "ci", "tokens": [{"name": "deploy", "dest": str(tmp_path / "k"), **token}]}
+    ]
     code, result = run({"accounts": accounts}, capsys)
     assert code == 1 and words in result["msg"]
     assert fake.log == [] and not (tmp_path / "k").exists()

@@ -11,6 +11,7 @@ import os
 import stat
 
 import pytest
+
 from ansible_collections.grafana_ops.auth.plugins.modules import textfile_metrics
 from ansible_collections.grafana_ops.auth.tests.unit.grafana_fake import (
     SERVER_NOW,
@@ -55,11 +56,19 @@ def test_tokens_and_accounts_on_grafanas_clock(fake, tmp_path, capsys):
     got = parse(text)
     labels = {"env": "prod", "org_id": "1", "service_account": "ci"}
     assert value(got, "token_expires_in_seconds", token_name="ci-soon", **labels) == 3600
-    assert value(got, "token_expiry_timestamp_seconds", token_name="ci-soon", **labels) == SERVER_NOW.timestamp() + 3600
+    assert (
+        value(got, "token_expiry_timestamp_seconds", token_name="ci-soon", **labels)
+        == SERVER_NOW.timestamp() + 3600
+    )
     assert value(got, "token_expires_in_seconds", token_name="ci-forever", **labels) == float("inf")
     assert value(got, "service_account_info", role="Editor", **labels) == 1
-    assert value(got, "service_account_disabled", env="prod", org_id="1", service_account="idle") == 1
-    assert value(got, "metrics_timestamp_seconds", env="prod", source="service_accounts") == SERVER_NOW.timestamp()
+    assert (
+        value(got, "service_account_disabled", env="prod", org_id="1", service_account="idle") == 1
+    )
+    assert (
+        value(got, "metrics_timestamp_seconds", env="prod", source="service_accounts")
+        == SERVER_NOW.timestamp()
+    )
     assert stat.S_IMODE(dest.stat().st_mode) == 0o644
     assert "admin-secret" not in text
     assert fake.writes() == []
@@ -68,7 +77,9 @@ def test_tokens_and_accounts_on_grafanas_clock(fake, tmp_path, capsys):
 
 def test_check_mode_writes_nothing_and_diff_shows_the_file(fake, tmp_path, capsys):
     dest = tmp_path / "grafana.prom"
-    code, result = run({"dest": str(dest), "_ansible_check_mode": True, "_ansible_diff": True}, capsys)
+    code, result = run(
+        {"dest": str(dest), "_ansible_check_mode": True, "_ansible_diff": True}, capsys
+    )
     assert code == 0 and result["changed"] is True
     assert not dest.exists()
     assert result["diff"]["before"] == "" and "grafana_ops_token_expired" in result["diff"]["after"]
@@ -85,35 +96,81 @@ def test_same_content_is_not_a_change_but_the_mode_is(fake, tmp_path, capsys):
     fake.now = fake.now.replace(hour=fake.now.hour + 1)
     code, result = run({"dest": str(dest), "mode": "0640"}, capsys)
     assert result["changed"] is True
-    assert value(parse(dest.read_text()), "token_expires_in_seconds", token_name="ci-soon", org_id="1",
-                 service_account="ci") == 0  # one hour on: the token expires right now
-    assert value(parse(dest.read_text()), "token_expired", token_name="ci-soon", org_id="1",
-                 service_account="ci") == 1
+    assert (
+        value(
+            parse(dest.read_text()),
+            "token_expires_in_seconds",
+            token_name="ci-soon",
+            org_id="1",
+            service_account="ci",
+        )
+        == 0
+    )  # one hour on: the token expires right now
+    assert (
+        value(
+            parse(dest.read_text()),
+            "token_expired",
+            token_name="ci-soon",
+            org_id="1",
+            service_account="ci",
+        )
+        == 1
+    )
 
 
 def test_diagnose_only_sends_no_request_and_needs_no_credential(fake, tmp_path, capsys):
     dest = tmp_path / "diagnose.prom"
-    results = [{"host": "web1", "result": {"verdict": "proxy", "causes": [{"code": "proxy_strips_authorization"}],
-                                           "observations": [{"elapsed_ms": 250.0}]}}]
-    code, result = run({"dest": str(dest), "service_account_metrics": False, "diagnose_results": results,
-                        "instance": "prod-grafana"}, capsys, connection=False)
+    results = [
+        {
+            "host": "web1",
+            "result": {
+                "verdict": "proxy",
+                "causes": [{"code": "proxy_strips_authorization"}],
+                "observations": [{"elapsed_ms": 250.0}],
+            },
+        }
+    ]
+    code, result = run(
+        {
+            "dest": str(dest),
+            "service_account_metrics": False,
+            "diagnose_results": results,
+            "instance": "prod-grafana",
+        },
+        capsys,
+        connection=False,
+    )
     assert code == 0, result
     assert fake.calls() == []
     got = parse(dest.read_text())
-    key = ("grafana_ops_diagnose_verdict", frozenset({"grafana": "prod-grafana", "host": "web1", "verdict": "proxy",
-                                                      "cause": "proxy_strips_authorization"}.items()))
+    key = (
+        "grafana_ops_diagnose_verdict",
+        frozenset(
+            {
+                "grafana": "prod-grafana",
+                "host": "web1",
+                "verdict": "proxy",
+                "cause": "proxy_strips_authorization",
+            }.items()
+        ),
+    )
     assert got[key] == 1
-    assert ("grafana_ops_diagnose_duration_seconds",
-            frozenset({"grafana": "prod-grafana", "host": "web1"}.items())) in got
+    assert (
+        "grafana_ops_diagnose_duration_seconds",
+        frozenset({"grafana": "prod-grafana", "host": "web1"}.items()),
+    ) in got
     assert result["hosts"] == 1 and result["tokens"] == 0
 
 
-@pytest.mark.parametrize("args, match", [
-    ({"labels": {"host": "x"}}, "labels: 'host' is set by the module itself"),
-    ({"service_account_metrics": False}, "nothing to write"),
-    ({"prefix": "1bad"}, "prefix '1bad'"),
-    ({"org_ids": [0]}, "org_ids: 0"),
-])
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        ({"labels": {"host": "x"}}, "labels: 'host' is set by the module itself"),
+        ({"service_account_metrics": False}, "nothing to write"),
+        ({"prefix": "1bad"}, "prefix '1bad'"),
+        ({"org_ids": [0]}, "org_ids: 0"),
+    ],
+)
 def test_bad_input_is_named_before_a_write(fake, tmp_path, capsys, args, match):
     dest = tmp_path / "grafana.prom"
     code, result = run({"dest": str(dest), **args}, capsys)
