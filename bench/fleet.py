@@ -41,22 +41,14 @@ VENV_BIN = ROOT / ".venv" / "bin"
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 BROKEN = 2  # hosts whose key is replaced by a wrong one before the diagnose case
 
+sys.path[:0] = [str(BENCH), str(ROOT / "roles" / "test_grafana" / "files")]
+from grafana_double.launcher import DoubleProcess  # noqa: E402  pylint: disable=wrong-import-position
+from run import ansible_env as run_ansible_env  # noqa: E402  pylint: disable=wrong-import-position
 
-def _double_class():
-    """The shared launcher of the double when present (roles/test_grafana), else bench/run.py's."""
-    files = ROOT / "roles" / "test_grafana" / "files"
-    if (files / "grafana_double" / "launcher.py").exists():
-        sys.path.insert(0, str(files))
-        from grafana_double.launcher import DoubleProcess  # pylint: disable=import-outside-toplevel
 
-        def start(work: Path):
-            return DoubleProcess(work / "double", python=str(VENV_BIN / "python"))
-
-        return start
-    sys.path.insert(0, str(BENCH))
-    from run import Double  # pylint: disable=import-outside-toplevel
-
-    return Double
+def start_double(work: Path) -> DoubleProcess:
+    """The Grafana API double through the collection's one launcher (stopped by its PID)."""
+    return DoubleProcess(work / "double", python=str(VENV_BIN / "python"))
 
 
 def control(url: str, method: str, path: str):
@@ -130,26 +122,8 @@ def write_bed(work: Path, url: str, hosts: int, accounts: int) -> None:
 
 
 def ansible_env(work: Path, forks: int) -> dict:
-    collections = work / "collections" / "ansible_collections" / "grafana_ops"
-    collections.mkdir(parents=True, exist_ok=True)
-    link = collections / "auth"
-    if not link.exists():
-        link.symlink_to(ROOT)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
-    env.update(
-        PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}",
-        ANSIBLE_COLLECTIONS_PATH=str(work / "collections"),
-        ANSIBLE_HOME=str(work / "ansible-home"),
-        ANSIBLE_CALLBACK_PLUGINS=str(BENCH / "callback_plugins"),
-        ANSIBLE_CALLBACKS_ENABLED="fleet_count",
-        ANSIBLE_FORKS=str(forks),
-        ANSIBLE_HOST_KEY_CHECKING="false",
-        ANSIBLE_LOCALHOST_WARNING="false",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_RETRY_FILES_ENABLED="false",
-    )
-    return env
+    """bench/run.py's environment with the fleet's counting callback and forks."""
+    return run_ansible_env(work, callback="fleet_count", forks=forks)
 
 
 def run(work: Path, url: str, playbook: str, forks: int, label: str, expect_rc=(0,)) -> dict:
@@ -373,7 +347,6 @@ def main() -> int:
     )
     args = parser.parse_args()
     counts = [int(n) for n in args.sweep.split(",")] if args.sweep else [args.hosts]
-    start_double = _double_class()
     print(f"grafana_ops.auth fleet benchmark: {os.cpu_count()} CPUs, load {load()}")
     results, failures = [], []
     for hosts in counts:

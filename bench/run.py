@@ -132,7 +132,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def ansible_env(work: Path) -> dict:
+def ansible_env(work: Path, callback: str = "bench_count", forks: int = 0) -> dict:
+    """ansible-playbook's environment: this checkout as the collection, a counting callback."""
     collections = work / "collections" / "ansible_collections" / "grafana_ops"
     collections.mkdir(parents=True, exist_ok=True)
     link = collections / "auth"
@@ -144,11 +145,15 @@ def ansible_env(work: Path) -> dict:
         ANSIBLE_COLLECTIONS_PATH=str(work / "collections"),
         ANSIBLE_HOME=str(work / "ansible-home"),
         ANSIBLE_CALLBACK_PLUGINS=str(BENCH / "callback_plugins"),
-        ANSIBLE_CALLBACKS_ENABLED="bench_count",
+        ANSIBLE_CALLBACKS_ENABLED=callback,
         ANSIBLE_LOCALHOST_WARNING="false",
         ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
         ANSIBLE_NOCOLOR="1",
+        ANSIBLE_RETRY_FILES_ENABLED="false",
+        ANSIBLE_HOST_KEY_CHECKING="false",
     )
+    if forks:
+        env["ANSIBLE_FORKS"] = str(forks)
     return env
 
 
